@@ -1,0 +1,94 @@
+/**
+ * Instruction encoding: finds the table entry whose operand kinds accept the
+ * parsed operands, and builds the 32-bit word from its pattern and fields.
+ */
+import type { Operand } from '../isa/operand-ir.js';
+import type { Fields, InsnDef, Feature } from '../isa/insn-def.js';
+import type { EncodeEnv } from '../isa/operand-kinds.js';
+import type { FixupKind } from '../isa/fixups.js';
+import type { Expr } from '../isa/operand-ir.js';
+import { entriesForMnemonic } from '../isa/table.js';
+import { insertField } from '../isa/pattern.js';
+
+export interface EncodeSuccess {
+  ok: true;
+  word: number;
+  def: InsnDef;
+  fixups: { kind: FixupKind; expr: Expr }[];
+  literal?: { expr: Expr; size: 4 | 8 | 16 };
+}
+
+export interface EncodeFailure {
+  ok: false;
+  message: string;
+  /** Index of the operand the message is about, or -1. */
+  operand: number;
+}
+
+export type EncodeResult = EncodeSuccess | EncodeFailure;
+
+export interface EncoderContext {
+  constant: EncodeEnv['constant'];
+  hasFeature(f: Feature): boolean;
+}
+
+const FEATURE_NAMES: Partial<Record<Feature, string>> = { lse: 'lse', crc: 'crc', pauth: 'pauth' };
+
+export function encodeInstruction(mnemonic: string, operands: readonly Operand[], ctx: EncoderContext): EncodeResult {
+  const candidates = entriesForMnemonic(mnemonic.toLowerCase());
+  if (!candidates) return { ok: false, message: `unknown mnemonic '${mnemonic}'`, operand: -1 };
+  let best: EncodeFailure | undefined;
+  let bestScore = -1;
+  let missingFeature: Feature | undefined;
+  for (const def of candidates) {
+    const fixups: { kind: FixupKind; expr: Expr }[] = [];
+    let literal: EncodeSuccess['literal'];
+    const env: EncodeEnv = {
+      constant: ctx.constant,
+      fixup: (kind, expr) => { fixups.push({ kind, expr }); },
+      literal: (expr, size) => { literal = { expr, size }; },
+    };
+    const fields: Fields = {};
+    for (const spec of def.fields) if (spec.fixed !== undefined) fields[spec.name] = spec.fixed;
+    let i = 0;
+    let failure: EncodeFailure | undefined;
+    let matchedOperands = 0;
+    for (let k = 0; k < def.operands.length; k++) {
+      const spec = def.operands[k]!;
+      const used = spec.kind.encode(operands, i, fields, env, def);
+      if (typeof used === 'string') {
+        failure = { ok: false, message: used, operand: i };
+        break;
+      }
+      i += used;
+      matchedOperands++;
+    }
+    if (!failure && i < operands.length) failure = { ok: false, message: 'too many operands', operand: i };
+    if (failure) {
+      // Prefer the candidate that got furthest: its message is about the operand the user got wrong.
+      const score = matchedOperands * 2 + (failure.message.startsWith('expected') ? 0 : 1);
+      if (score > bestScore) { best = failure; bestScore = score; }
+      continue;
+    }
+    if (def.params['copyRnToRm']) fields['Rm'] = fields['Rn']!;
+    if (def.alias && def.preferred && !def.preferred(fields, def)) {
+      const score = matchedOperands * 2 + 1;
+      if (score > bestScore) { best = { ok: false, message: 'operand combination not allowed for this instruction', operand: -1 }; bestScore = score; }
+      continue;
+    }
+    if (def.feature && !ctx.hasFeature(def.feature)) {
+      missingFeature ??= def.feature;
+      continue;
+    }
+    let word = def.value;
+    for (const spec of def.fields) {
+      const v = fields[spec.name];
+      if (v !== undefined) word = insertField(word, spec, v);
+    }
+    return { ok: true, word: word >>> 0, def, fixups, literal };
+  }
+  if (missingFeature) {
+    return { ok: false, message: `selected processor does not support \`${mnemonic}' (needs +${FEATURE_NAMES[missingFeature] ?? missingFeature})`, operand: -1 };
+  }
+  return best ?? { ok: false, message: 'invalid operands', operand: -1 };
+}

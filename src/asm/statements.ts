@@ -1,0 +1,83 @@
+/**
+ * Splits source lines into statements the way gas does for AArch64: `//`
+ * comments, `#` comment lines, `;` statement separators, and leading labels.
+ */
+
+export interface RawStatement {
+  /** Labels defined before the statement, with their 1-based columns. */
+  labels: { name: string; col: number }[];
+  /** The directive or mnemonic (as written), empty for a label-only line. */
+  head: string;
+  headCol: number;
+  /** Text after the head, trimmed. */
+  rest: string;
+  restCol: number;
+}
+
+/** Removes a `//` comment (outside string and character literals). */
+export function stripComment(line: string): string {
+  if (line.indexOf('/') < 0 && line.indexOf('"') < 0) return line;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === '/' && line[i + 1] === '/') {
+      return line.slice(0, i);
+    }
+  }
+  return line;
+}
+
+/** Splits on `;` outside strings. Returns [text, startColumn0] pieces. */
+export function splitStatements(line: string): [string, number][] {
+  if (line.indexOf(';') < 0) return [[line, 0]];
+  const out: [string, number][] = [];
+  let start = 0;
+  let inString = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+    } else if (c === ';') {
+      out.push([line.slice(start, i), start]);
+      start = i + 1;
+    }
+  }
+  out.push([line.slice(start), start]);
+  return out;
+}
+
+const LABEL = /^([A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+):/;
+const HEAD = /^[A-Za-z_.$][A-Za-z0-9_.$]*/;
+
+/** Parses one statement's text (already comment-free). `baseCol` is its 0-based column in the line. */
+export function parseStatement(text: string, baseCol: number): RawStatement {
+  const labels: RawStatement['labels'] = [];
+  let i = 0;
+  const skipWs = () => { while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++; };
+  skipWs();
+  for (;;) {
+    const m = LABEL.exec(text.slice(i));
+    if (!m) break;
+    // `foo:` is a label, but `.macro x:req` is not: labels come before any head.
+    labels.push({ name: m[1]!, col: baseCol + i + 1 });
+    i += m[0].length;
+    skipWs();
+  }
+  const h = HEAD.exec(text.slice(i));
+  if (!h) {
+    return { labels, head: '', headCol: baseCol + i + 1, rest: text.slice(i).trim(), restCol: baseCol + i + 1 };
+  }
+  const headCol = baseCol + i + 1;
+  i += h[0].length;
+  const afterHead = i;
+  skipWs();
+  return { labels, head: h[0], headCol, rest: text.slice(i).trimEnd(), restCol: baseCol + (i > afterHead ? i : afterHead) + 1 };
+}

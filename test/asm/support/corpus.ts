@@ -1,0 +1,133 @@
+/**
+ * Generated instruction corpora, checked against GNU as. Lines come from the
+ * instruction table itself: random words that match an entry's pattern,
+ * printed by our disassembler. GNU as then decides which lines are valid and
+ * what they encode to; our assembler must agree line by line (same bytes for
+ * accepted lines, an error for rejected ones).
+ */
+import { INSTRUCTIONS } from '../../../src/isa/table.js';
+import type { InsnDef } from '../../../src/isa/insn-def.js';
+import { decodeForDisassembly } from '../../../src/isa/decode.js';
+import { disassemble } from '../../../src/isa/disasm.js';
+import { assemble } from '../../../src/asm/assembler.js';
+import { gnuAssemble } from '../../helpers/oracle.js';
+import { findSection } from '../../../src/elf/read.js';
+
+/** Every feature GNU as 2.40 knows that the table uses, so feature-gated lines are comparable. */
+export const ALL_FEATURES_PREAMBLE = '.arch armv8.5-a+lse+crc+rcpc+pauth+sb+predres+ssbs+memtag+flagm+rng';
+
+/** Small deterministic PRNG (xorshift32) so corpora are reproducible from a seed. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x >>> 0;
+  };
+}
+
+export interface CorpusLine {
+  text: string;
+  /** The entry the line was generated from. */
+  id: string;
+  word: number;
+}
+
+/** Random words for each entry that the decoder attributes to that entry, printed by our disassembler. */
+export function generateFromTable(filter: (d: InsnDef) => boolean, perEntry: number, seed: number): CorpusLine[] {
+  const next = rng(seed);
+  const out: CorpusLine[] = [];
+  for (const d of INSTRUCTIONS) {
+    if (d.asmOnly || !filter(d)) continue;
+    let produced = 0;
+    for (let attempt = 0; attempt < perEntry * 20 && produced < perEntry; attempt++) {
+      const word = ((next() & ~d.mask) | d.value) >>> 0;
+      const decoded = decodeForDisassembly(word);
+      if (!decoded || decoded.def !== d) continue;
+      // Branch targets print as absolute addresses; keep them as '.+offset' expressions instead.
+      const text = disassemble(word, { address: 0n }).text.replace(/\t/, ' ').replace(/0x([0-9a-f]+)(?=$|,)/, (m) => m);
+      out.push({ text: pcRelativeAsDot(text, d), id: d.id, word });
+      produced++;
+    }
+  }
+  return out;
+}
+
+/** Instructions with PC-relative targets print the target address; re-express it as '.+delta' (address 0 → delta = target). */
+function pcRelativeAsDot(text: string, d: InsnDef): string {
+  if (!d.operands.some((o) => o.token.startsWith('label.'))) return text;
+  return text.replace(/(^|, )(-?0x[0-9a-f]+)$/, (_m, pre: string, hexv: string) => `${pre}.+(${BigInt.asIntN(64, BigInt(hexv))})`)
+    .replace(/(^|, )(-?0x[0-9a-f]+)(?=, )/, (_m, pre: string, hexv: string) => `${pre}.+(${BigInt.asIntN(64, BigInt(hexv))})`);
+}
+
+export interface Comparison {
+  accepted: number;
+  rejected: number;
+  /** Lines where both accepted but the words differ. */
+  mismatches: { line: string; ours: string; gnu: string }[];
+  /** Lines GNU rejected and we accepted. */
+  weAccepted: string[];
+  /** Lines GNU accepted and we rejected (with our message). */
+  weRejected: { line: string; message: string }[];
+}
+
+const LINE_ERROR = /^[^:]+:(\d+): Error: (.*)$/;
+
+/**
+ * Assembles `lines` (one instruction each, after `preamble`) with GNU as and
+ * with ours, and compares them line by line.
+ */
+export function compareLinesWithGnu(lines: string[], preamble = ALL_FEATURES_PREAMBLE): Comparison {
+  const header = `${preamble}\n`;
+  const first = gnuAssemble(header + lines.join('\n') + '\n');
+  const rejectedLines = new Set<number>();
+  const stderr = first.ok ? first.stderr ?? '' : first.stderr;
+  for (const l of stderr.split('\n')) {
+    const m = LINE_ERROR.exec(l);
+    if (m) rejectedLines.add(Number(m[1]) - 2); // line 1 is the preamble
+  }
+  const accepted = lines.filter((_l, i) => !rejectedLines.has(i));
+  const rejected = lines.filter((_l, i) => rejectedLines.has(i));
+  const gnu = gnuAssemble(header + accepted.join('\n') + '\n');
+  if (!gnu.ok) throw new Error(`GNU as failed on lines it accepted before:\n${gnu.stderr.slice(0, 2000)}`);
+  const text = findSection(gnu.elf, '.text');
+  const gnuBytes = text ? text.data : new Uint8Array(0);
+  const ours = assemble(header + accepted.join('\n') + '\n', { file: 'corpus.s' });
+  const ourErrors = new Map<number, string>();
+  for (const d of ours.diagnostics) if (d.severity === 'error') ourErrors.set(d.loc.line - 2, d.message);
+  const ourText = ours.sections.find((s) => s.name === '.text')!;
+  const result: Comparison = { accepted: accepted.length, rejected: rejected.length, mismatches: [], weAccepted: [], weRejected: [] };
+  // Our output skips lines we rejected; walk both streams in step.
+  let ourOffset = 0;
+  for (let i = 0; i < accepted.length; i++) {
+    const g = word(gnuBytes, i * 4);
+    if (ourErrors.has(i)) { result.weRejected.push({ line: accepted[i]!, message: ourErrors.get(i)! }); continue; }
+    const o = word(ourText.data, ourOffset);
+    ourOffset += 4;
+    if (o !== g) result.mismatches.push({ line: accepted[i]!, ours: hex8(o), gnu: hex8(g) });
+  }
+  if (rejected.length > 0) {
+    const oursRejected = assemble(header + rejected.join('\n') + '\n', { file: 'rejected.s' });
+    const errLines = new Set(oursRejected.diagnostics.filter((d) => d.severity === 'error').map((d) => d.loc.line - 2));
+    rejected.forEach((l, i) => { if (!errLines.has(i)) result.weAccepted.push(l); });
+  }
+  return result;
+}
+
+function word(b: Uint8Array, off: number): number {
+  return ((b[off] ?? 0) | ((b[off + 1] ?? 0) << 8) | ((b[off + 2] ?? 0) << 16) | ((b[off + 3] ?? 0) << 24)) >>> 0;
+}
+
+function hex8(v: number): string {
+  return v.toString(16).padStart(8, '0');
+}
+
+/** A readable summary for assertion messages (first few of each kind). */
+export function describeComparison(c: Comparison, max = 15): string {
+  const parts: string[] = [`accepted ${c.accepted}, rejected ${c.rejected}`];
+  if (c.mismatches.length) parts.push(`${c.mismatches.length} mismatches:\n` + c.mismatches.slice(0, max).map((m) => `  ${m.line}  ours ${m.ours} gnu ${m.gnu}`).join('\n'));
+  if (c.weRejected.length) parts.push(`${c.weRejected.length} valid lines we rejected:\n` + c.weRejected.slice(0, max).map((m) => `  ${m.line}  -- ${m.message.split('\n')[0]}`).join('\n'));
+  if (c.weAccepted.length) parts.push(`${c.weAccepted.length} invalid lines we accepted:\n` + c.weAccepted.slice(0, max).map((l) => `  ${l}`).join('\n'));
+  return parts.join('\n');
+}
