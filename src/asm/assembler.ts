@@ -108,7 +108,10 @@ export class Assembler {
   // ---- diagnostics --------------------------------------------------------
 
   private error(message: string, col = 0): never {
-    this.diagnostics.push(diagnostic({ ...this.loc, col: col || this.loc.col }, this.withMacroContext(message)));
+    const d = diagnostic({ ...this.loc, col: col || this.loc.col }, message);
+    const notes = this.macroNotes();
+    if (notes.length) d.notes = notes;
+    this.diagnostics.push(d);
     throw new Abort(message);
   }
 
@@ -116,13 +119,14 @@ export class Assembler {
     this.diagnostics.push(diagnostic(this.loc, message, 'warning'));
   }
 
-  private withMacroContext(message: string): string {
+  /** Where the macros containing the current line were invoked, innermost first. */
+  private macroNotes(): string[] {
     const notes: string[] = [];
     for (let i = this.frames.length - 1; i >= 0; i--) {
       const f = this.frames[i]!;
       if (f.kind === 'macro' && f.callLoc) notes.push(`${f.callLoc.file}:${f.callLoc.line}: note: in macro '${f.macroName}' invoked from here`);
     }
-    return notes.length ? `${message}\n${notes.join('\n')}` : message;
+    return notes;
   }
 
   // ---- sections -----------------------------------------------------------
@@ -934,6 +938,17 @@ export class Assembler {
   private resolveFixup(s: Section, fx: Fixup): void {
     let kind = fx.kind;
     let v: Value;
+    if (!fx.isInstruction && matchPcRelData(fx.expr)) {
+      // `.word sym - .` : a difference with '.' becomes a PC-relative relocation.
+      v = this.evalSub(matchPcRelData(fx.expr)!, s, fx);
+      kind = fx.size === 8 ? 'prel64' : fx.size === 4 ? 'prel32' : 'prel16';
+      if (v.section === s && !v.symbol) {
+        s.writeLE(fx.offset, v.offset - BigInt(fx.offset), fx.size);
+        return;
+      }
+      this.emitReloc(s, fx, kind, v);
+      return;
+    }
     try {
       v = evaluate(fx.expr, {
         ...this.evalContext(),
@@ -945,21 +960,9 @@ export class Assembler {
       throw err;
     }
     if (!fx.isInstruction) {
-      // `.word sym - .` : a difference with '.' becomes a PC-relative relocation.
-      const pcrel = matchPcRelData(fx.expr);
-      if (pcrel) {
-        v = this.evalSub(pcrel, s, fx);
-        kind = fx.size === 8 ? 'prel64' : fx.size === 4 ? 'prel32' : 'prel16';
-        if (v.section === s && !v.symbol) {
-          s.writeLE(fx.offset, v.offset - BigInt(fx.offset), fx.size);
-          return;
-        }
-        this.emitReloc(s, fx, kind, v, -BigInt(fx.offset) + 0n);
-        return;
-      }
       if (!v.section && !v.symbol) { s.writeLE(fx.offset, v.offset, fx.size); return; }
       if (fx.size === 1) this.error('cannot represent a relocation in a single byte');
-      this.emitReloc(s, fx, kind, v, 0n);
+      this.emitReloc(s, fx, kind, v);
       return;
     }
     const word = s.readWord(fx.offset);
@@ -974,7 +977,7 @@ export class Assembler {
         s.data.set([patched & 0xff, (patched >>> 8) & 0xff, (patched >>> 16) & 0xff, patched >>> 24], fx.offset);
         return;
       }
-      this.emitReloc(s, fx, kind, v, 0n);
+      this.emitReloc(s, fx, kind, v);
       return;
     }
     if (!v.section && !v.symbol) {
@@ -983,7 +986,7 @@ export class Assembler {
       s.data.set([patched & 0xff, (patched >>> 8) & 0xff, (patched >>> 16) & 0xff, patched >>> 24], fx.offset);
       return;
     }
-    this.emitReloc(s, fx, kind, v, 0n);
+    this.emitReloc(s, fx, kind, v);
   }
 
   private evalSub(e: Expr, s: Section, fx: Fixup): Value {
@@ -999,7 +1002,7 @@ export class Assembler {
     return this.symbols.getOrCreate(`.L${n}\u0002${dir === 'b' ? this.localLabelCounts.get(n) ?? 0 : (this.localLabelCounts.get(n) ?? 0) + 1}`);
   }
 
-  private emitReloc(s: Section, fx: Fixup, kind: FixupKind, v: Value, extra: bigint): void {
+  private emitReloc(s: Section, fx: Fixup, kind: FixupKind, v: Value): void {
     const type = RELOC[kind];
     if (!type) this.error(`cannot emit a relocation for ${kind}`);
     let symbol: RelocationOut['symbol'];
@@ -1014,7 +1017,7 @@ export class Assembler {
     } else {
       this.error('relocation against an absolute value');
     }
-    this.relocations.push({ section: s, offset: fx.offset, type, symbol, addend: addend + extra + (fx.isInstruction ? 0n : 0n) });
+    this.relocations.push({ section: s, offset: fx.offset, type, symbol, addend });
   }
 }
 

@@ -19,6 +19,8 @@ export interface Diagnostic {
   severity: Severity;
   message: string;
   loc: SourceLocation;
+  /** Follow-up lines such as "in macro 'x' invoked from here". */
+  notes?: string[];
 }
 
 /** Thrown for bad input; the CLI prints it with formatDiagnostic and exits 1. */
@@ -51,5 +53,6 @@ export function formatDiagnostic(d: Diagnostic): string {
       out += `\n${pad}^`;
     }
   }
+  for (const note of d.notes ?? []) out += `\n${note}`;
   return out;
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * `pkvm-lab <command>`: the project's command line.
+ *   asm     assemble a .S/.s file (see src/cli/asm.ts)
+ *   start   the default job (npm start)
+ */
+import { runAsm, ASM_USAGE } from './asm.js';
+import { runStart } from './start.js';
+
+const USAGE = `usage: pkvm-lab <command> [args]
+commands:
+  asm FILE.S|FILE.s [options]   assemble to an ELF object or a flat image
+  start                         the default job: assemble the documents' routines in asm/ and list them
+${ASM_USAGE}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'asm': return runAsm(rest);
+    case 'start': return runStart(rest);
+    case undefined: case '-h': case '--help': case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`pkvm-lab: unknown command '${cmd}'\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    // A bug, not bad input: say so plainly rather than dumping a stack trace.
+    process.stderr.write(`pkvm-lab: internal error: ${(err as Error).message}\n`);
+    process.exitCode = 70;
+  },
+);
