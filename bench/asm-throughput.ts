@@ -15,8 +15,12 @@ import { generateFromTable, rng } from '../src/isa/random-corpus.js';
 
 export function generateBenchSource(lines: number, seed = 1): string {
   const next = rng(seed);
-  const pool = generateFromTable((d) => !d.operands.some((o) => o.token.startsWith('label.')) && !d.feature, 3, seed)
+  const candidates = generateFromTable((d) => !d.operands.some((o) => o.token.startsWith('label.')) && !d.feature, 3, seed)
     .map((l) => l.text);
+  // Keep only lines the assembler accepts (reserved encodings print but do not assemble; GNU rejects them too).
+  const check = assemble(candidates.join('\n') + '\n', { file: 'pool.s' });
+  const bad = new Set(check.diagnostics.filter((d) => d.severity === 'error').map((d) => d.loc.line - 1));
+  const pool = candidates.filter((_l, i) => !bad.has(i));
   const out: string[] = ['\t.text', '\t.macro\tsave_pair a, b', '\tstp\t\\a, \\b, [sp, #-16]!', '\t.endm'];
   let label = 0;
   while (out.length < lines) {

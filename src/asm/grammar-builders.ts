@@ -52,23 +52,7 @@ function regOf(e: Expr): RegRef | undefined {
 export function operandList(d: D): Operand[] {
   const out: Operand[] = [d[0]];
   for (const rest of d[1]) out.push(rest[1]);
-  // `[base], #imm` / `[base], xM` are one post-indexed operand.
-  const folded: Operand[] = [];
-  for (let i = 0; i < out.length; i++) {
-    const op = out[i]!;
-    const next = out[i + 1];
-    if (op.k === 'mem' && op.mode === 'offset' && !op.offset && next && (next.k === 'imm' || next.k === 'reg') && !opIsMemPreIndexed(op)) {
-      folded.push({ ...op, mode: 'post', postOffset: next.k === 'imm' ? { imm: next.e } : { reg: next.reg } });
-      i++;
-      continue;
-    }
-    folded.push(op);
-  }
-  return folded;
-}
-
-function opIsMemPreIndexed(op: Operand): boolean {
-  return op.k === 'mem' && op.mode === 'pre';
+  return out;
 }
 
 export function exprList(d: D): Expr[] {

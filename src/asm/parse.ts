@@ -5,6 +5,8 @@
 import nearley from 'nearley';
 import grammar from './generated/grammar.js';
 import type { Expr, Operand } from '../isa/operand-ir.js';
+import { finishOperands } from './operand-columns.js';
+import { scanSimpleOperands } from './operand-fast-path.js';
 
 function grammarFor(start: string): nearley.Grammar {
   const g = nearley.Grammar.fromCompiled(grammar);
@@ -37,8 +39,20 @@ function run<T>(g: nearley.Grammar, text: string): T {
   return parser.results[0] as T;
 }
 
+/** Operands through the nearley grammar (the reference parser). */
+export function parseOperandsWithGrammar(text: string): Operand[] {
+  return finishOperands(run<Operand[]>(OPERANDS, text), text);
+}
+
+/**
+ * Operands of one instruction: common simple shapes take a hand-written
+ * scanner that builds the same IR as the grammar (checked by a differential
+ * test on every corpus line); everything else goes through the grammar.
+ */
 export function parseOperands(text: string): Operand[] {
-  return run<Operand[]>(OPERANDS, text);
+  const fast = scanSimpleOperands(text);
+  if (fast) return finishOperands(fast, text);
+  return parseOperandsWithGrammar(text);
 }
 
 export function parseExprList(text: string): Expr[] {
