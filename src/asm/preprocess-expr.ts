@@ -20,6 +20,7 @@ interface Value {
   unsigned: boolean;
 }
 
+const MAX_NESTING = 500;
 const MASK64 = (1n << 64n) - 1n;
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -76,6 +77,7 @@ class ExprParser {
   /** The last operator consumed, for "has no right operand". */
   private lastOperator: Token | null = null;
   private lastWasOpenParen = false;
+  private depth = 0;
 
   constructor(private readonly host: ExprHost) {}
 
@@ -131,7 +133,7 @@ class ExprParser {
         const condition = left.v !== 0n;
         const whenTrue = this.parse(1, evaluate && condition);
         const colon = this.peek();
-        if (colon.kind !== TK.Punct || colon.text !== ':') this.host.fail(op, "'?' without following ':'");
+        if (colon.kind !== TK.Punct || colon.text !== ':') this.host.fail(colon, "'?' without following ':'");
         this.take();
         this.lastOperator = colon;
         // Right associative: a ? b : c ? d : e.
@@ -198,6 +200,16 @@ class ExprParser {
 
   private parseUnary(evaluate: boolean): Value {
     const t = this.take();
+    // Parentheses and unary operators recurse; keep clear of the JS stack limit.
+    if (++this.depth > MAX_NESTING) this.host.fail(t, '#if expression nested too deeply');
+    try {
+      return this.parseUnaryToken(t, evaluate);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseUnaryToken(t: Token, evaluate: boolean): Value {
     const previousOperator = this.lastOperator;
     const afterOpenParen = this.lastWasOpenParen;
     this.lastWasOpenParen = false;
@@ -209,8 +221,8 @@ class ExprParser {
       case TK.Ident:
         return this.identifier(t);
       case TK.EOF:
-        if (afterOpenParen) this.host.fail(t, 'missing expression between \'(\' and \')\'');
-        if (previousOperator !== null) this.host.fail(previousOperator, `operator '${previousOperator.text}' has no right operand`);
+        if (afterOpenParen) this.host.fail(t, "missing expression between '(' and ')'");
+        if (previousOperator !== null) this.host.fail(t, `operator '${previousOperator.text}' has no right operand`);
         return this.host.fail(t, '#if with no expression');
       case TK.Punct:
         break;
@@ -245,15 +257,13 @@ class ExprParser {
       case ')':
         if (afterOpenParen) this.host.fail(t, "missing expression between '(' and ')'");
         if (previousOperator !== null && previousOperator.text !== '(') {
-          this.host.fail(previousOperator, `operator '${previousOperator.text}' has no right operand`);
+          this.host.fail(t, `operator '${previousOperator.text}' has no right operand`);
         }
         return this.host.fail(t, "missing '(' in expression");
       default:
         if (t.text in BINARY_PRECEDENCE || t.text === ':') {
+          if (previousOperator !== null) this.host.fail(t, `operator '${previousOperator.text}' has no right operand`);
           if (t.text === ':') this.host.fail(t, "':' without preceding '?'");
-          if (previousOperator !== null) {
-            this.host.fail(previousOperator, `operator '${previousOperator.text}' has no right operand`);
-          }
           this.host.fail(t, `operator '${t.text}' has no left operand`);
         }
         return this.host.fail(t, `token "${t.text}" is not valid in preprocessor expressions`);

@@ -174,6 +174,8 @@ export interface LineSource {
   next: number;
   presumedName: string;
   lineDelta: number;
+  /** The last line had no newline after it: a backslash ending it is then kept, as gcc does. */
+  noFinalNewline?: boolean;
 }
 
 /** Index just past the last non-blank character of `s`. */
@@ -216,7 +218,8 @@ export function lexLogicalLine(source: LineSource): Token[] {
         text += raw.slice(0, trimmedEnd(raw) - 1);
         continue;
       }
-      text += endsWithBackslash(raw) ? raw.slice(0, trimmedEnd(raw) - 1) : raw;
+      const continued = endsWithBackslash(raw) && !(source.noFinalNewline === true && source.next === lines.length);
+      text += continued ? raw.slice(0, trimmedEnd(raw) - 1) : raw;
       return;
     }
   };
@@ -370,7 +373,7 @@ function scanQuoted(text: string, start: number, quote: number): number {
  * Returns undefined if it holds an unterminated comment.
  */
 export function lexFragment(text: string): Token[] | undefined {
-  const source: LineSource = { lines: [text], next: 0, presumedName: '', lineDelta: 0 };
+  const source: LineSource = { lines: [text], next: 0, presumedName: '', lineDelta: 0, noFinalNewline: true };
   try {
     return lexLogicalLine(source);
   } catch {

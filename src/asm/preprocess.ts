@@ -132,6 +132,11 @@ interface MacroArgument {
   omitted: boolean;
 }
 
+interface SourceText {
+  lines: string[];
+  noFinalNewline: boolean;
+}
+
 interface Conditional {
   directive: string;
   at: Token;
@@ -180,6 +185,7 @@ const SPECIAL_OPERATORS = new Set(['__has_include', '__has_include_next', '__has
 
 const AVOID_PASTE: Token = makeToken(TK.Padding, '', 0, '', 0, 0, '');
 const MAX_CONTEXT_DEPTH = 20000;
+const MAX_ARG_NESTING = 256;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** Lines that cannot hold a directive or the start of a comment, so skipped groups can drop them unlexed. */
@@ -279,7 +285,7 @@ class Preprocessor {
   private readonly readFile: (path: string) => string | undefined;
   private readonly maxIncludeDepth: number;
   private readonly report: (d: Diagnostic) => void;
-  private readonly fileCache = new Map<string, string[] | null>();
+  private readonly fileCache = new Map<string, SourceText | null>();
   private readonly onceFiles = new Set<string>();
 
   private readonly macros = new Map<string, Macro>();
@@ -305,6 +311,7 @@ class Preprocessor {
   private topMostFunctionLike = false;
   private aboutToExpand = false;
   private counter = 0;
+  private argNesting = 0;
 
   // Printer state (gcc's scan_translation_unit).
   private readonly out: PreprocessedLine[] = [];
@@ -337,6 +344,7 @@ class Preprocessor {
   run(source: string): PreprocessedLine[] {
     this.files.push({
       lines: splitLines(source),
+      noFinalNewline: source.length > 0 && !source.endsWith('\n'),
       next: 0,
       presumedName: this.mainFile,
       lineDelta: 0,
@@ -384,9 +392,9 @@ class Preprocessor {
 
   /**
    * Copies the next physical line straight to the output when the full
-   * machinery cannot change it: no directive, no comment start, no
-   * continuation, and no identifier that names a macro. Returns false to
-   * leave the line to the lexer.
+   * machinery cannot change it: no directive, no continuation, no identifier
+   * that names a macro, and comments that close on the same line (they are
+   * cut out here). Returns false to leave the line to the lexer.
    */
   private tryFastLine(f: SourceFile): boolean {
     const line = f.lines[f.next];
@@ -405,6 +413,9 @@ class Preprocessor {
     const macros = this.macros;
     let end = n;
     let sawQuote = false;
+    // Pieces of the line kept around same-line /* */ comments (each comment becomes a space).
+    let kept: string[] | null = null;
+    let keptFrom = 0;
     for (; i < n; i++) {
       const c = line.charCodeAt(i);
       if (c >= 128) continue;
@@ -430,7 +441,16 @@ class Preprocessor {
         i = j - 1;
       } else if (c === 0x2f) {
         const d = line.charCodeAt(i + 1);
-        if (d === 0x2a) return false;
+        if (d === 0x2a) {
+          // A comment after a quote might be inside a string; one that runs past the line needs the lexer.
+          const close = sawQuote ? -1 : line.indexOf('*/', i + 2);
+          if (close < 0) return false;
+          kept ??= [];
+          kept.push(line.slice(keptFrom, i), ' ');
+          keptFrom = close + 2;
+          i = close + 1;
+          continue;
+        }
         if (d === 0x2f) {
           // A `//` after a quote might sit inside a string literal.
           if (sawQuote || endsWithBackslash(line)) return false;
@@ -443,7 +463,12 @@ class Preprocessor {
         if (endsWithBackslash(line)) return false;
       }
     }
-    let text = end === n ? line : line.slice(0, end);
+    let text: string;
+    if (kept === null) text = end === n ? line : line.slice(0, end);
+    else {
+      kept.push(line.slice(keptFrom, end));
+      text = kept.join('');
+    }
     const last = text.charCodeAt(text.length - 1);
     if (last === 0x20 || last === 0x09) text = text.trimEnd();
     f.next++;
@@ -797,6 +822,8 @@ class Preprocessor {
     const tokens: Token[] = [];
     const lines: number[] = [];
     if (arg.raw.length > 0) {
+      // Each level re-reads the inner levels' tokens, so deep nesting is quadratic: bound it.
+      if (++this.argNesting > MAX_ARG_NESTING) this.fail(arg.raw[0], 'macro arguments nested too deeply');
       const end = makeToken(TK.EOF, '', TF.ARG_END, '', 0, 0, '');
       const depth = this.contexts.length;
       this.pushContext([...arg.raw, end], [...arg.rawLines, 0], 0, null, null);
@@ -807,6 +834,7 @@ class Preprocessor {
         lines.push(this.curLine);
       }
       while (this.contexts.length > depth) this.popContext();
+      this.argNesting--;
     }
     arg.expanded = tokens;
     arg.expandedLines = lines;
@@ -1134,7 +1162,7 @@ class Preprocessor {
       const t = rest[i];
       let flags = body.length === 0 ? 0 : t.flags & TF.WS;
       if (isPunct(t, '##')) {
-        if (body.length === 0) this.fail(t, "'##' cannot appear at either end of a macro expansion");
+        if (body.length === 0) this.fail(nameTok, "'##' cannot appear at either end of a macro expansion");
         if (!followingPaste) {
           const last = body[body.length - 1];
           body[body.length - 1] = copyToken(last, last.flags | TF.PASTE_LEFT);
@@ -1159,7 +1187,7 @@ class Preprocessor {
         body.push(copyToken(t, flags));
       }
     }
-    if (followingPaste) this.fail(rest[rest.length - 1], "'##' cannot appear at either end of a macro expansion");
+    if (followingPaste) this.fail(nameTok, "'##' cannot appear at either end of a macro expansion");
 
     const macro: Macro = { name: nameTok.text, params, variadic, body, builtin: null, disabled: false };
     const old = this.macros.get(macro.name);
@@ -1281,34 +1309,34 @@ class Preprocessor {
     this.linePos = this.lineTokens.length;
   }
 
-  private readSource(path: string): string[] | null {
-    let lines = this.fileCache.get(path);
-    if (lines === undefined) {
+  private readSource(path: string): SourceText | null {
+    let text = this.fileCache.get(path);
+    if (text === undefined) {
       const content = this.readFile(path);
-      lines = content === undefined ? null : splitLines(content);
-      this.fileCache.set(path, lines);
+      text = content === undefined ? null : { lines: splitLines(content), noFinalNewline: content.length > 0 && !content.endsWith('\n') };
+      this.fileCache.set(path, text);
     }
-    return lines;
+    return text;
   }
 
   /** Searches for a header: the includer's directory first for "..." names, then the -I directories. */
-  private findInclude(spec: string, angled: boolean, includeNext: boolean): { path: string; lines: string[]; foundIn: number } | null {
+  private findInclude(spec: string, angled: boolean, includeNext: boolean): { path: string; text: SourceText; foundIn: number } | null {
     const f = this.currentFile();
     if (spec.startsWith('/')) {
-      const lines = this.readSource(spec);
-      return lines === null ? null : { path: spec, lines, foundIn: -1 };
+      const text = this.readSource(spec);
+      return text === null ? null : { path: spec, text, foundIn: -1 };
     }
     // #include_next continues after the directory the current file came from.
     const next = includeNext && this.files.length > 1;
     if (!angled && !next) {
       const path = joinPath(f.dir, spec);
-      const lines = this.readSource(path);
-      if (lines !== null) return { path, lines, foundIn: -1 };
+      const text = this.readSource(path);
+      if (text !== null) return { path, text, foundIn: -1 };
     }
     for (let i = next ? f.foundIn + 1 : 0; i < this.includeDirs.length; i++) {
       const path = joinPath(this.includeDirs[i], spec);
-      const lines = this.readSource(path);
-      if (lines !== null) return { path, lines, foundIn: i };
+      const text = this.readSource(path);
+      if (text !== null) return { path, text, foundIn: i };
     }
     return null;
   }
@@ -1329,7 +1357,7 @@ class Preprocessor {
       const toks = this.expandedDirectiveTokens();
       const first = toks[0];
       const expects = `#${kind} expects "FILENAME" or <FILENAME>`;
-      if (first === undefined) this.fail(t.kind === TK.EOF ? { ...t, col: nameTok.col + nameTok.text.length } : t, expects);
+      if (first === undefined) this.fail(t.kind === TK.EOF ? { ...t, col: nameTok.col + nameTok.text.length } : this.eofToken(), expects);
       t = first;
       if (first.kind === TK.String && first.text.startsWith('"')) {
         spec = first.text.slice(1, -1);
@@ -1363,7 +1391,8 @@ class Preprocessor {
     if (this.onceFiles.has(found.path)) return null;
     if (kind === 'import') this.onceFiles.add(found.path);
     return {
-      lines: found.lines,
+      lines: found.text.lines,
+      noFinalNewline: found.text.noFinalNewline,
       next: 0,
       presumedName: found.path,
       lineDelta: 0,
