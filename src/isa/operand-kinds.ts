@@ -595,6 +595,7 @@ function memoryOperand(form: MemForm): OperandKind {
       if (op.mode !== wantMode) return wantMode === 'pre' ? 'expected pre-indexed address [base, #imm]!' : wantMode === 'post' ? 'expected post-indexed address [base], #imm' : 'unexpected writeback';
       switch (form) {
         case 'base': {
+      if (wantMode === 'pre' && !op.offset) return 'missing offset in the pre-indexed address';
           if (offsetReg) return 'register offset not allowed';
           if (offsetImm) {
             const v = env.constant(offsetImm);
@@ -879,7 +880,8 @@ const prefetchOp: OperandKind = {
     f['Rt'] = Number(v);
     return 1;
   },
-  format: (f) => PRFOPS[f['Rt']!] ?? imm(f['Rt']!),
+  // objdump prints an unnamed operation with two hex digits: #0x06.
+  format: (f) => PRFOPS[f['Rt']!] ?? `#0x${f['Rt']!.toString(16).padStart(2, '0')}`,
 };
 
 /** Bitfield alias operands, written as lsb/width or shift amounts and encoded into immr/imms. */
