@@ -593,9 +593,9 @@ function memoryOperand(form: MemForm): OperandKind {
       const offsetReg = op.offset && 'reg' in op.offset ? op.offset : undefined;
       const wantMode = form === 'pre9' || form === 'pre7' ? 'pre' : form === 'post9' || form === 'post7' || form === 'simd_post' ? 'post' : 'offset';
       if (op.mode !== wantMode) return wantMode === 'pre' ? 'expected pre-indexed address [base, #imm]!' : wantMode === 'post' ? 'expected post-indexed address [base], #imm' : 'unexpected writeback';
+      if (wantMode === 'pre' && !op.offset) return 'missing offset in the pre-indexed address';
       switch (form) {
         case 'base': {
-      if (wantMode === 'pre' && !op.offset) return 'missing offset in the pre-indexed address';
           if (offsetReg) return 'register offset not allowed';
           if (offsetImm) {
             const v = env.constant(offsetImm);
