@@ -20,6 +20,9 @@ const TLBI: [string, number, number, number][] = [
   ['rvae2is', 4, 2, 1], ['rvale2is', 4, 2, 5], ['rvae2os', 4, 5, 1], ['rvale2os', 4, 5, 5], ['rvae2', 4, 6, 1], ['rvale2', 4, 6, 5],
   ['alle3os', 6, 1, 0], ['vae3os', 6, 1, 1], ['vale3os', 6, 1, 5],
   ['alle3is', 6, 3, 0], ['vae3is', 6, 3, 1], ['vale3is', 6, 3, 5], ['alle3', 6, 7, 0], ['vae3', 6, 7, 1], ['vale3', 6, 7, 5],
+  ['rvae3is', 6, 2, 1], ['rvale3is', 6, 2, 5], ['rvae3os', 6, 5, 1], ['rvale3os', 6, 5, 5], ['rvae3', 6, 6, 1], ['rvale3', 6, 6, 5],
+  // RME (granule protection)
+  ['paallos', 6, 1, 4], ['rpaos', 6, 4, 3], ['rpalos', 6, 4, 7], ['paall', 6, 7, 4],
 ];
 
 const DC: [string, number, number, number][] = [
@@ -27,6 +30,10 @@ const DC: [string, number, number, number][] = [
   ['cvac', 3, 10, 1], ['cvau', 3, 11, 1], ['civac', 3, 14, 1], ['cvap', 3, 12, 1], ['cvadp', 3, 13, 1],
   ['igvac', 0, 6, 3], ['igsw', 0, 6, 4], ['cgsw', 0, 10, 4], ['cigsw', 0, 14, 4], ['cgvac', 3, 10, 3],
   ['cgvap', 3, 12, 3], ['cgvadp', 3, 13, 3], ['cigvac', 3, 14, 3], ['gva', 3, 4, 3], ['gzva', 3, 4, 4],
+  ['igdvac', 0, 6, 5], ['igdsw', 0, 6, 6], ['cgdsw', 0, 10, 6], ['cigdsw', 0, 14, 6], ['cgdvac', 3, 10, 5],
+  ['cgdvap', 3, 12, 5], ['cgdvadp', 3, 13, 5], ['cigdvac', 3, 14, 5],
+  // RME (physical address maintenance)
+  ['cipapa', 6, 14, 1], ['cigdpapa', 6, 14, 5],
 ];
 
 const IC: [string, number, number, number][] = [

@@ -37,7 +37,7 @@ const SYSREGS: [string, number, number, number, number, number][] = [
   ['sctlr_el2', 3, 4, 1, 0, 0], ['actlr_el2', 3, 4, 1, 0, 1], ['hcr_el2', 3, 4, 1, 1, 0], ['mdcr_el2', 3, 4, 1, 1, 1],
   ['cptr_el2', 3, 4, 1, 1, 2], ['hstr_el2', 3, 4, 1, 1, 3], ['hfgrtr_el2', 3, 4, 1, 1, 4], ['hfgwtr_el2', 3, 4, 1, 1, 5],
   ['hfgitr_el2', 3, 4, 1, 1, 6], ['hacr_el2', 3, 4, 1, 1, 7], ['zcr_el2', 3, 4, 1, 2, 0], ['trfcr_el2', 3, 4, 1, 2, 1],
-  ['hcrx_el2', 3, 4, 1, 2, 2], ['sder32_el2', 3, 4, 1, 3, 1], ['smprimap_el2', 3, 4, 2, 5, 5], ['smcr_el2', 3, 4, 1, 2, 6],
+  ['hcrx_el2', 3, 4, 1, 2, 2], ['sder32_el2', 3, 4, 1, 3, 1], ['smprimap_el2', 3, 4, 1, 2, 5], ['smcr_el2', 3, 4, 1, 2, 6],
   ['sctlr_el3', 3, 6, 1, 0, 0], ['actlr_el3', 3, 6, 1, 0, 1], ['scr_el3', 3, 6, 1, 1, 0], ['cptr_el3', 3, 6, 1, 1, 2],
   ['mdcr_el3', 3, 6, 1, 3, 1],
   // Translation
@@ -78,7 +78,7 @@ const SYSREGS: [string, number, number, number, number, number][] = [
   ['mdrar_el1', 2, 0, 1, 0, 0], ['oslar_el1', 2, 0, 1, 0, 4], ['oslsr_el1', 2, 0, 1, 1, 4],
   ['osdlr_el1', 2, 0, 1, 3, 4], ['dbgprcr_el1', 2, 0, 1, 4, 4], ['dbgclaimset_el1', 2, 0, 7, 8, 6],
   ['dbgclaimclr_el1', 2, 0, 7, 9, 6], ['dbgauthstatus_el1', 2, 0, 7, 14, 6], ['mdccsr_el0', 2, 3, 0, 1, 0],
-  ['dbgdtr_el0', 2, 3, 0, 4, 0], ['dbgdtrrx_el0', 2, 3, 0, 5, 0], ['dbgvcr32_el2', 2, 4, 0, 7, 0],
+  ['dbgdtr_el0', 2, 3, 0, 4, 0], ['dbgdtrrx_el0', 2, 3, 0, 5, 0], ['dbgdtrtx_el0', 2, 3, 0, 5, 0], ['dbgvcr32_el2', 2, 4, 0, 7, 0],
   ['pmcr_el0', 3, 3, 9, 12, 0], ['pmcntenset_el0', 3, 3, 9, 12, 1], ['pmcntenclr_el0', 3, 3, 9, 12, 2],
   ['pmovsclr_el0', 3, 3, 9, 12, 3], ['pmswinc_el0', 3, 3, 9, 12, 4], ['pmselr_el0', 3, 3, 9, 12, 5],
   ['pmceid0_el0', 3, 3, 9, 12, 6], ['pmceid1_el0', 3, 3, 9, 12, 7], ['pmccntr_el0', 3, 3, 9, 13, 0],
@@ -170,11 +170,12 @@ export function lookupSysreg(name: string): number | undefined {
   const lower = name.toLowerCase();
   const known = BY_NAME.get(lower);
   if (known !== undefined) return known;
-  const m = /^s([0-3])_([0-7])_c(\d+)_c(\d+)_([0-7])$/.exec(lower);
+  // GNU as takes decimal fields (leading zeros allowed) and any op0, so `msr s1_0_c7_c5_0, x0` is a SYS encoding.
+  const m = /^s(\d+)_(\d+)_c(\d+)_c(\d+)_(\d+)$/.exec(lower);
   if (!m) return undefined;
-  const op0 = Number(m[1]); const crn = Number(m[3]); const crm = Number(m[4]);
-  if (op0 < 2 || crn > 15 || crm > 15) return undefined;
-  return sysregEncoding(op0, Number(m[2]), crn, crm, Number(m[5]));
+  const [op0, op1, crn, crm, op2] = m.slice(1).map(Number) as [number, number, number, number, number];
+  if (op0 > 3 || op1 > 7 || crn > 15 || crm > 15 || op2 > 7) return undefined;
+  return sysregEncoding(op0, op1, crn, crm, op2);
 }
 
 export function sysregName(encoding: number): string {
