@@ -87,13 +87,17 @@ export function memOffset(d: D): Operand {
 
 export function regListItems(d: D): RegRef[] {
   const items: Expr[] = [d[0], ...d[1].map((x: D) => x[1])];
+  // `{v0.4s-v3.4s}` also parses as one subtraction (nearley keeps that reading first): it is the range.
+  const only = items[0]!;
+  if (items.length === 1 && only.t === 'bin' && only.op === '-' && regOf(only.a) && regOf(only.b)) return regRange([only.a, null, only.b]);
   return items.map((e) => regOf(e) ?? { cls: 'w', num: -1 });
 }
 
 export function regRange(d: D): RegRef[] {
   const a = regOf(d[0]);
   const b = regOf(d[2]);
-  if (!a || !b) return [{ cls: 'w', num: -1 }];
+  // GNU as rejects a range that wraps past v31 ({v31.16b-v1.16b}); the comma form may wrap.
+  if (!a || !b || b.num < a.num) return [{ cls: 'w', num: -1 }];
   const out: RegRef[] = [];
   for (let n = a.num; ; n = (n + 1) & 31) {
     out.push({ ...a, num: n });
