@@ -196,51 +196,90 @@ export function endsWithBackslash(s: string): boolean {
 }
 
 /**
+ * State of lexing one logical line, kept in one reused object so that the
+ * per-line work allocates little more than the tokens themselves.
+ */
+class LineScanner {
+  text = '';
+  /** Segment k < segCount of `text` starts at segOffset[k] and is physical line segPhys[k] (0-based). */
+  private readonly segOffset: number[] = [];
+  private readonly segPhys: number[] = [];
+  private segCount = 0;
+  private seg = 0;
+  tokens: Token[] = [];
+  private lines: string[] = [];
+  private file = '';
+  private delta = 0;
+
+  start(source: LineSource): void {
+    this.text = '';
+    this.segCount = 0;
+    this.seg = 0;
+    this.tokens = [];
+    this.lines = source.lines;
+    this.file = source.presumedName;
+    this.delta = source.lineDelta;
+  }
+
+  /** Appends the next physical line, and the ones a trailing backslash joins to it. */
+  appendLogical(source: LineSource): void {
+    const lines = source.lines;
+    for (;;) {
+      const phys = source.next++;
+      const raw = lines[phys];
+      this.segOffset[this.segCount] = this.text.length;
+      this.segPhys[this.segCount] = phys;
+      this.segCount++;
+      const last = source.next >= lines.length;
+      // A backslash on the last line still ends in a newline unless the file ends right there.
+      if (endsWithBackslash(raw) && !(last && source.noFinalNewline === true)) {
+        this.text += raw.slice(0, trimmedEnd(raw) - 1);
+        if (!last) continue;
+      } else {
+        this.text += raw;
+      }
+      return;
+    }
+  }
+
+  /** Physical line (0-based) and column (1-based) of an offset in `text`. */
+  place(offset: number): [number, number] {
+    const segOffset = this.segOffset;
+    if (this.segCount === 1) return [this.segPhys[0], offset + 1];
+    while (this.seg + 1 < this.segCount && segOffset[this.seg + 1] <= offset) this.seg++;
+    while (this.seg > 0 && segOffset[this.seg] > offset) this.seg--;
+    return [this.segPhys[this.seg], offset - segOffset[this.seg] + 1];
+  }
+
+  emit(kind: TokenKind, start: number, end: number, ws: boolean): void {
+    let phys: number;
+    let col: number;
+    if (this.segCount === 1) {
+      phys = this.segPhys[0];
+      col = start + 1;
+    } else {
+      [phys, col] = this.place(start);
+    }
+    let flags = ws ? TF.WS : 0;
+    if (this.tokens.length === 0) flags |= TF.BOL;
+    this.tokens.push(makeToken(kind, this.text.slice(start, end), flags, this.file, phys + 1 + this.delta, col, this.lines[phys]));
+  }
+}
+
+const scanner = new LineScanner();
+
+/**
  * Lexes one logical line of `source` (physical lines joined by backslash
  * continuations, and extended while a block comment is open) and advances
  * `source.next`. Returns the tokens; the first one carries TF.BOL. Throws
  * UnterminatedComment (a plain object) when a block comment never closes.
  */
 export function lexLogicalLine(source: LineSource): Token[] {
-  const lines = source.lines;
-  // Segment k of `text` starts at segOffset[k] and is physical line segPhys[k] (0-based).
-  const segOffset: number[] = [];
-  const segPhys: number[] = [];
-  let text = '';
-
-  const appendLogical = (): void => {
-    for (;;) {
-      const phys = source.next++;
-      const raw = lines[phys];
-      segOffset.push(text.length);
-      segPhys.push(phys);
-      if (endsWithBackslash(raw) && source.next < lines.length) {
-        text += raw.slice(0, trimmedEnd(raw) - 1);
-        continue;
-      }
-      const continued = endsWithBackslash(raw) && !(source.noFinalNewline === true && source.next === lines.length);
-      text += continued ? raw.slice(0, trimmedEnd(raw) - 1) : raw;
-      return;
-    }
-  };
-  appendLogical();
-
-  const file = source.presumedName;
-  const delta = source.lineDelta;
-  const tokens: Token[] = [];
-  let seg = 0;
-  const place = (offset: number): [number, number] => {
-    while (seg + 1 < segOffset.length && segOffset[seg + 1] <= offset) seg++;
-    while (seg > 0 && segOffset[seg] > offset) seg--;
-    return [segPhys[seg], offset - segOffset[seg] + 1];
-  };
-  const emit = (kind: TokenKind, start: number, end: number, ws: boolean): void => {
-    const [phys, col] = place(start);
-    let flags = ws ? TF.WS : 0;
-    if (tokens.length === 0) flags |= TF.BOL;
-    tokens.push(makeToken(kind, text.slice(start, end), flags, file, phys + 1 + delta, col, lines[phys]));
-  };
-
+  const sc = scanner;
+  sc.start(source);
+  sc.appendLogical(source);
+  const tokens = sc.tokens;
+  let text = sc.text;
   let i = 0;
   let ws = false;
   for (;;) {
@@ -264,13 +303,13 @@ export function lexLogicalLine(source: LineSource): Token[] {
         const q = text.charCodeAt(j);
         if (q === 0x22 || q === 0x27) {
           const end = scanQuoted(text, j, q);
-          emit(end < 0 ? TK.Other : q === 0x22 ? TK.String : TK.Char, i, end < 0 ? n : end, ws);
+          sc.emit(end < 0 ? TK.Other : q === 0x22 ? TK.String : TK.Char, i, end < 0 ? n : end, ws);
           i = end < 0 ? n : end;
           ws = false;
           continue;
         }
       }
-      emit(TK.Ident, i, j, ws);
+      sc.emit(TK.Ident, i, j, ws);
       i = j;
       ws = false;
       // `#include <name>`: the header name is one token, not `<` name `>`.
@@ -280,7 +319,7 @@ export function lexLogicalLine(source: LineSource): Token[] {
         if (text.charCodeAt(k) === 0x3c) {
           const close = text.indexOf('>', k + 1);
           if (close >= 0) {
-            emit(TK.HeaderName, k, close + 1, k > j);
+            sc.emit(TK.HeaderName, k, close + 1, k > j);
             i = close + 1;
           }
         }
@@ -300,14 +339,14 @@ export function lexLogicalLine(source: LineSource): Token[] {
           }
         } else break;
       }
-      emit(TK.Number, i, j, ws);
+      sc.emit(TK.Number, i, j, ws);
       i = j;
       ws = false;
       continue;
     }
     if (c === 0x22 || c === 0x27) {
       const end = scanQuoted(text, i, c);
-      emit(end < 0 ? TK.Other : c === 0x22 ? TK.String : TK.Char, i, end < 0 ? n : end, ws);
+      sc.emit(end < 0 ? TK.Other : c === 0x22 ? TK.String : TK.Char, i, end < 0 ? n : end, ws);
       i = end < 0 ? n : end;
       ws = false;
       continue;
@@ -318,15 +357,16 @@ export function lexLogicalLine(source: LineSource): Token[] {
       if (n1 === 0x2a) {
         let close = text.indexOf('*/', i + 2);
         while (close < 0) {
-          if (source.next >= lines.length) {
-            const [phys, col] = place(i);
-            const err: UnterminatedComment = { line: phys + 1 + delta, col, src: lines[phys] };
+          if (source.next >= source.lines.length) {
+            const [phys, col] = sc.place(i);
+            const err: UnterminatedComment = { line: phys + 1 + source.lineDelta, col, src: source.lines[phys] };
             throw err;
           }
           // A comment spanning lines: keep lexing the next lines as part of this one, as gcc does.
           const from = text.length;
-          text += '\n';
-          appendLogical();
+          sc.text += '\n';
+          sc.appendLogical(source);
+          text = sc.text;
           close = text.indexOf('*/', Math.max(i + 2, from - 1));
         }
         i = close + 2;
@@ -336,10 +376,10 @@ export function lexLogicalLine(source: LineSource): Token[] {
     }
     const len = c < 128 ? punctLength(text, i, c) : 0;
     if (len > 0) {
-      emit(TK.Punct, i, i + len, ws);
+      sc.emit(TK.Punct, i, i + len, ws);
       i += len;
     } else {
-      emit(TK.Other, i, i + 1, ws);
+      sc.emit(TK.Other, i, i + 1, ws);
       i++;
     }
     ws = false;

@@ -11,8 +11,12 @@
  * isolation; "padding" tokens at macro boundaries decide where the printer
  * needs a space so that tokens do not run together.
  *
- * Lines without directives, comments or macro names take a fast path that
- * copies them through untouched.
+ * Lines without directives or macro names take a fast path that copies them
+ * through untouched (minus comments).
+ *
+ * Not supported: __VA_OPT__, the _Pragma operator, assertions (#assert and
+ * `#if #machine(x)`). Pragmas other than `once` are dropped rather than
+ * printed, as are #ident lines.
  */
 import * as fs from 'node:fs';
 import {
@@ -315,6 +319,7 @@ class Preprocessor {
 
   // Printer state (gcc's scan_translation_unit).
   private readonly out: PreprocessedLine[] = [];
+  /** Pieces of the output line being built; null when none is open. */
   private curParts: string[] | null = null;
   private curFile = '';
   private curLineNo = 0;
@@ -481,13 +486,13 @@ class Preprocessor {
 
   // ---------------------------------------------------------------- printer
 
+  /** Opens the output line started by `t`, the first token of a source line, keeping its indentation. */
   private startOutputLine(t: Token): void {
     this.flushLine();
     const src = t.src;
     let k = 0;
     while (k < t.col - 1 && (src.charCodeAt(k) === 0x20 || src.charCodeAt(k) === 0x09)) k++;
-    const indent = k === t.col - 1 ? src.slice(0, k) : t.flags & TF.WS ? ' ' : '';
-    this.curParts = [indent];
+    this.curParts = [k === 0 ? '' : k === t.col - 1 ? src.slice(0, k) : ' '];
     this.curFile = t.file;
     this.curLineNo = t.line;
     this.printedAny = false;

@@ -107,6 +107,15 @@ describe('line continuation', () => {
     ]);
   });
 
+  it('accepts CRLF line endings, and blanks between the backslash and the newline', () => {
+    expect(texts('#define A 1\r\nA \\  \r\n+ A\r\n')).toEqual(['1 + 1']);
+  });
+
+  it('keeps a backslash that ends a file without a final newline, as gcc does', () => {
+    expect(texts('x \\')).toEqual(['x \\']);
+    expect(texts('x \\\n')).toEqual(['x']);
+  });
+
   it('continues directives and gives __LINE__ the physical line of its token', () => {
     expect(texts('#define TWO \\\n  2\nTWO __LINE__ \\\n__LINE__\n')).toEqual(['2 3 4']);
   });
