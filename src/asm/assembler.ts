@@ -93,6 +93,7 @@ export class Assembler {
   private features: Set<Feature>;
   private localLabelCounts = new Map<number, number>();
   private pools = new Map<Section, LiteralEntry[]>();
+  /** Location of the line being assembled; replaced (never mutated) for each line, so it can be shared. */
   private loc: SourceLocation = { file: '<input>', line: 0, col: 0 };
   private readonly maxDepth: number;
   readonly timings: Record<string, number> = { preprocess: 0, statements: 0, parse: 0, encode: 0, fixups: 0 };
@@ -191,7 +192,26 @@ export class Assembler {
     s.defined = true;
     s.section = this.current;
     s.value = BigInt(this.current.size);
-    s.loc = { ...this.loc };
+    s.loc = this.loc;
+  }
+
+  /**
+   * Replaces `1b`/`1f` references by the label instance they mean here, so an
+   * expression kept for later (fixups, pools, equates) still means the same label.
+   */
+  private bindLocalLabels(e: Expr): Expr {
+    switch (e.t) {
+      case 'localref': {
+        const count = this.localLabelCounts.get(e.n) ?? 0;
+        if (e.dir === 'b' && count === 0) this.error(`backward reference to local label ${e.n}b that is not defined`);
+        const s = this.symbols.getOrCreate(`.L${e.n}\u0002${e.dir === 'b' ? count : count + 1}`);
+        s.internal = true;
+        return { t: 'sym', name: s.name };
+      }
+      case 'un': case 'reloc': return { ...e, a: this.bindLocalLabels(e.a) };
+      case 'bin': return { ...e, a: this.bindLocalLabels(e.a), b: this.bindLocalLabels(e.b) };
+      default: return e;
+    }
   }
 
   private evalValue(e: Expr): Value {
@@ -352,7 +372,7 @@ export class Assembler {
     }
     const parentActive = this.active;
     const cond = parentActive ? this.condition(name, rest) : false;
-    this.conds.push({ active: cond, taken: cond, parentActive, seenElse: false, loc: { ...this.loc } });
+    this.conds.push({ active: cond, taken: cond, parentActive, seenElse: false, loc: this.loc });
   }
 
   private condition(name: string, rest: string): boolean {
@@ -433,7 +453,7 @@ export class Assembler {
     if (typeof values === 'string') this.error(values);
     const counter = this.macroCounter++;
     const lines = def.body.map((l) => ({ ...l, text: substitute(l.text, values, counter) }));
-    this.pushFrame({ lines, pos: 0, kind: 'macro', macroName: def.name, callLoc: { ...this.loc } });
+    this.pushFrame({ lines, pos: 0, kind: 'macro', macroName: def.name, callLoc: this.loc });
   }
 
   private exitMacro(): void {
@@ -502,7 +522,7 @@ export class Assembler {
       if (!(err instanceof ExprError)) throw err;
     }
     s.isEquate = true;
-    s.loc = { ...this.loc };
+    s.loc = this.loc;
     if (v && !(v.symbol && !v.symbol.defined)) {
       s.defined = true;
       s.equated = undefined;
@@ -513,7 +533,7 @@ export class Assembler {
         s.defined = false;
       }
     } else {
-      s.equated = e;
+      s.equated = this.bindLocalLabels(e);
       s.defined = false;
     }
   }
@@ -613,7 +633,7 @@ export class Assembler {
         const parts = splitArguments(rest);
         if (parts.length !== 2) this.error('.size needs a symbol and an expression');
         const s = this.symbols.getOrCreate(parts[0]!);
-        s.size = this.expr(parts[1]!);
+        s.size = this.bindLocalLabels(this.expr(parts[1]!));
         // Evaluate now when possible ('.' is position-dependent).
         const v = this.tryConstant(s.size);
         if (v !== undefined) s.size = { t: 'num', v };
@@ -753,7 +773,7 @@ export class Assembler {
     }
     const offset = s.reserve(size);
     const kind: FixupKind = size === 8 ? 'data64' : size === 4 ? 'data32' : size === 2 ? 'data16' : 'data8';
-    s.fixups.push({ offset, kind, expr: e, loc: { ...this.loc }, dotOffset: offset, size, isInstruction: false });
+    s.fixups.push({ offset, kind, expr: this.bindLocalLabels(e), loc: this.loc, dotOffset: offset, size, isInstruction: false });
   }
 
   private instDirective(rest: string): void {
@@ -781,8 +801,9 @@ export class Assembler {
     const n = this.absolute(this.expr(args[0] ?? '0'), 'size');
     if (n < 0n) this.error('negative size');
     const fill = !zero && args[1] ? this.absolute(this.expr(args[1]), 'fill') : 0n;
-    if (this.current.isNobits) { this.current.reserve(Number(n)); return; }
+    // A fill frag marks data even in a nobits section (gas's aarch64_init_frag).
     this.current.setMapping('d');
+    if (this.current.isNobits) { this.current.reserve(Number(n)); return; }
     const bytes = new Array<number>(Number(n)).fill(Number(fill & 0xffn));
     this.current.emitBytes(bytes);
   }
@@ -793,7 +814,7 @@ export class Assembler {
     const size = args[1] ? Number(this.absolute(this.expr(args[1]), 'size')) : 1;
     const value = args[2] ? this.absolute(this.expr(args[2]), 'value') : 0n;
     if (repeat < 0n) this.error('negative repeat count');
-    if (!this.current.isNobits) this.current.setMapping('d');
+    this.current.setMapping('d');
     const unit = Math.min(size, 8);
     for (let i = 0n; i < repeat; i++) {
       // gas stores at most 4 bytes of the value, the rest zero.
@@ -805,7 +826,8 @@ export class Assembler {
 
   private orgDirective(rest: string): void {
     const args = splitArguments(rest);
-    const v = this.evalValue(this.expr(args[0]!));
+    if (!args[0]) this.error('.org needs an address');
+    const v = this.evalValue(this.expr(args[0]));
     if (v.symbol || (v.section && v.section !== this.current)) this.error('.org needs a value in the current section');
     const target = Number(v.offset);
     if (target < this.current.size) this.error('attempt to move .org backwards');
@@ -859,12 +881,12 @@ export class Assembler {
     if (s.size % 4 !== 0) this.warn('unaligned instruction');
     const offset = s.size;
     s.emitWord(result.word);
-    s.listing.push({ offset, size: 4, loc: { ...this.loc } });
+    s.listing.push({ offset, size: 4, loc: this.loc });
     if (s.align < 4) s.align = 4;
     for (const fx of result.fixups) {
-      s.fixups.push({ offset, kind: fx.kind, expr: fx.expr, loc: { ...this.loc }, dotOffset: offset, size: 4, isInstruction: true });
+      s.fixups.push({ offset, kind: fx.kind, expr: this.bindLocalLabels(fx.expr), loc: this.loc, dotOffset: offset, size: 4, isInstruction: true });
     }
-    if (result.literal) this.addLiteral(s, result.literal.expr, result.literal.size, offset);
+    if (result.literal) this.addLiteral(s, this.bindLocalLabels(result.literal.expr), result.literal.size, offset);
   }
 
   // ---- literal pools --------------------------------------------------------
@@ -876,7 +898,7 @@ export class Assembler {
     const key = `${size}:${c !== undefined ? `#${BigInt.asUintN(size * 8, c)}` : JSON.stringify(expr, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
     let entry = pool.find((p) => p.key === key);
     if (!entry) { entry = { expr, key, size, users: [] }; pool.push(entry); }
-    entry.users.push({ offset, loc: { ...this.loc } });
+    entry.users.push({ offset, loc: this.loc });
   }
 
   private dumpPool(s: Section): void {
@@ -885,7 +907,7 @@ export class Assembler {
     this.pools.delete(s);
     const saved = this.current;
     this.current = s;
-    this.markData();
+    // Per size: align (in a code section this keeps or starts $x), then $d at the entries, as gas's s_ltorg does.
     for (const size of [4, 8, 16] as const) {
       const entries = pool.filter((p) => p.size === size);
       if (entries.length === 0) continue;
@@ -953,7 +975,6 @@ export class Assembler {
       v = evaluate(fx.expr, {
         ...this.evalContext(),
         dot: () => ({ section: s, offset: BigInt(fx.dotOffset) }),
-        localLabel: (n, dir) => this.resolvedLocalLabel(fx.expr, n, dir),
       });
     } catch (err) {
       if (err instanceof ExprError) this.error(err.message);
@@ -968,7 +989,11 @@ export class Assembler {
     const word = s.readWord(fx.offset);
     if (isPcRelative(kind)) {
       if (!v.section && !v.symbol) {
-        this.error('a PC-relative operand needs a label, not an absolute value');
+        // GNU as takes an absolute target of a PC-relative instruction as the offset itself.
+        const patched = applyFixup(kind, word, kind === 'adrp21' || kind === 'adrp21_nc' ? v.offset << 12n : v.offset);
+        if (typeof patched === 'string') this.error(patched);
+        s.data.set([patched & 0xff, (patched >>> 8) & 0xff, (patched >>> 16) & 0xff, patched >>> 24], fx.offset);
+        return;
       }
       const localSameSection = v.section === s && !v.symbol && kind !== 'adrp21' && kind !== 'adrp21_nc';
       if (localSameSection) {
@@ -993,13 +1018,7 @@ export class Assembler {
     return evaluate(e, {
       ...this.evalContext(),
       dot: () => ({ section: s, offset: BigInt(fx.dotOffset) }),
-      localLabel: (n, dir) => this.resolvedLocalLabel(fx.expr, n, dir),
     });
-  }
-
-  /** Local-label references in a fixup were bound when the instruction was assembled. */
-  private resolvedLocalLabel(_e: Expr, n: number, dir: 'b' | 'f'): AsmSymbol {
-    return this.symbols.getOrCreate(`.L${n}\u0002${dir === 'b' ? this.localLabelCounts.get(n) ?? 0 : (this.localLabelCounts.get(n) ?? 0) + 1}`);
   }
 
   private emitReloc(s: Section, fx: Fixup, kind: FixupKind, v: Value): void {

@@ -32,6 +32,23 @@ export interface EncoderContext {
   hasFeature(f: Feature): boolean;
 }
 
+const operandRange = new WeakMap<InsnDef, [number, number]>();
+
+/** How many parsed operands an entry can take, from its kinds' declared arities. */
+function operandCountRange(def: InsnDef): [number, number] {
+  let r = operandRange.get(def);
+  if (!r) {
+    let min = 0, max = 0;
+    for (const op of def.operands) {
+      const [lo, hi] = op.kind.consumes ?? [0, 2];
+      min += lo; max += hi;
+    }
+    r = [min, max];
+    operandRange.set(def, r);
+  }
+  return r;
+}
+
 const FEATURE_NAMES: Partial<Record<Feature, string>> = { lse: 'lse', crc: 'crc', pauth: 'pauth' };
 
 export function encodeInstruction(mnemonic: string, operands: readonly Operand[], ctx: EncoderContext): EncodeResult {
@@ -40,7 +57,13 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
   let best: EncodeFailure | undefined;
   let bestScore = -1;
   let missingFeature: Feature | undefined;
+  const n = operands.length;
   for (const def of candidates) {
+    const [minOps, maxOps] = operandCountRange(def);
+    if (n < minOps || n > maxOps) {
+      if (bestScore < 0) { best = { ok: false, message: n < minOps ? 'missing operands' : 'too many operands', operand: -1 }; bestScore = 0; }
+      continue;
+    }
     const fixups: { kind: FixupKind; expr: Expr }[] = [];
     let literal: EncodeSuccess['literal'];
     const env: EncodeEnv = {

@@ -119,6 +119,7 @@ export class Section {
   /** Alignment and fill frags switch the mapping unconditionally (code alignment in code sections). */
   setMapping(kind: 'x' | 'd'): void {
     if (this.mapping === kind) return;
+    // (also in nobits sections: gas records fill and alignment frags there too)
     this.mapping = kind;
     this.addMappingSymbol(kind === 'x' ? '$x' : '$d', this.size);
   }
@@ -127,8 +128,6 @@ export class Section {
     const last = this.mappingSymbols[this.mappingSymbols.length - 1];
     // A later mapping symbol at the same address replaces the earlier one.
     if (last && last.offset === offset) this.mappingSymbols.pop();
-    const prev = this.mappingSymbols[this.mappingSymbols.length - 1];
-    if (prev && prev.name === name) return;
     this.mappingSymbols.push({ name, offset });
   }
 

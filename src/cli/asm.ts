@@ -83,11 +83,13 @@ export function runAsm(argv: string[], io: { stdout: (s: string) => void; stderr
   if (result.diagnostics.some((d) => d.severity === 'error')) return 1;
   let bytes: Uint8Array;
   let baseMap: Map<string, bigint> | undefined;
+  let image: { base: bigint; bytes: Uint8Array } | undefined;
   if (args.format === 'binary') {
     try {
-      const image = linkFlat(result, args.base!);
-      bytes = image.bytes;
-      baseMap = image.sectionAddress;
+      const linked = linkFlat(result, args.base!);
+      bytes = linked.bytes;
+      baseMap = linked.sectionAddress;
+      image = linked;
     } catch (err) {
       if (err instanceof LinkError) { io.stderr(`${args.input}: error: ${err.message}\n`); return 1; }
       throw err;
@@ -95,7 +97,7 @@ export function runAsm(argv: string[], io: { stdout: (s: string) => void; stderr
   } else {
     bytes = writeRelocatableObject(toObjectModel(result));
   }
-  if (args.listing) io.stdout(formatListing(result, { base: baseMap }));
+  if (args.listing) io.stdout(formatListing(result, { base: baseMap, image }));
   const out = args.output ?? basename(args.input).replace(/\.[sS]$/, '') + (args.format === 'binary' ? '.bin' : '.o');
   // Write atomically so a failure never leaves a partial output file.
   const tmp = `${out}.tmp-${process.pid}`;

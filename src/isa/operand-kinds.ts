@@ -28,6 +28,8 @@ export interface FormatEnv {
 
 export interface OperandKind {
   fields: readonly string[];
+  /** How many IR operands the kind can consume [min, max]; lets the encoder skip entries quickly. Unset = [0, 2]. */
+  consumes?: readonly [number, number];
   /** Consumes operands from ops[i]; returns how many it used or an error message. */
   encode(ops: readonly Operand[], i: number, f: Fields, env: EncodeEnv, def: InsnDef): number | string;
   /** objdump-style text, or undefined when an optional operand is at its default and omitted. */
@@ -1115,6 +1117,15 @@ export function registerKinds(kinds: Record<string, OperandKind>): void {
 /** Shared helpers for kind modules. */
 export const kindHelpers = { hex, imm, dec, signExtend, immOperand, constantOf, inRange, matchGpr, regText, baseRegister, baseText };
 
+/** Operand counts of the kinds defined in this file (kinds registered elsewhere may declare their own). */
+function builtinArity(token: string): readonly [number, number] | undefined {
+  if (/^([WXBHSDQ])(d|n|m|a|t|t2|s)(\|sp)?$/.test(token) || /^V(d|n|m|t|t2)\.\w+$/.test(token)) return [1, 1];
+  if (token === '#aimm' || token === '#aimm.neg' || token === '#mwimm' || token === 'Rm.ext') return [1, 2];
+  if (token.endsWith('?')) return [0, 1];
+  if (token in FIXED_KINDS) return [1, 1];
+  return undefined;
+}
+
 /** Resolves a table token to its kind: fixed names above, or a register token like 'Xd|sp', 'Wt2', 'Qt', 'Vd.16b', 'Vn.T'. */
 export function resolveKind(token: string): OperandKind {
   const cached = kindCache.get(token);
@@ -1133,6 +1144,10 @@ export function resolveKind(token: string): OperandKind {
     }
   }
   if (!kind) throw new Error(`unknown operand kind '${token}'`);
+  if (!kind.consumes) {
+    const arity = builtinArity(token);
+    if (arity) kind = { ...kind, consumes: arity };
+  }
   kindCache.set(token, kind);
   return kind;
 }

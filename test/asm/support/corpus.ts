@@ -49,14 +49,17 @@ export function compareLinesWithGnu(lines: string[], preamble = ALL_FEATURES_PRE
   const ourErrors = new Map<number, string>();
   for (const d of ours.diagnostics) if (d.severity === 'error') ourErrors.set(d.loc.line - 2, d.message);
   const ourText = ours.sections.find((s) => s.name === '.text')!;
+  // Where each accepted line's instruction landed in our output (lines with errors may still occupy a word).
+  const offsetOfLine = new Map<number, number>();
+  for (const e of ourText.listing) offsetOfLine.set(e.loc.line - 2, e.offset);
   const result: Comparison = { accepted: accepted.length, rejected: rejected.length, mismatches: [], weAccepted: [], weRejected: [] };
-  // Our output skips lines we rejected; walk both streams in step.
-  let ourOffset = 0;
+  // Both outputs lay the lines out the same way, so compare each line's word at the offset our listing gives it.
   for (let i = 0; i < accepted.length; i++) {
-    const g = word(gnuBytes, i * 4);
     if (ourErrors.has(i)) { result.weRejected.push({ line: accepted[i]!, message: ourErrors.get(i)! }); continue; }
-    const o = word(ourText.data, ourOffset);
-    ourOffset += 4;
+    const at = offsetOfLine.get(i);
+    if (at === undefined) continue; // a label-only or directive line
+    const g = word(gnuBytes, at);
+    const o = word(ourText.data, at);
     if (o !== g) result.mismatches.push({ line: accepted[i]!, ours: hex8(o), gnu: hex8(g) });
   }
   if (rejected.length > 0) {
