@@ -82,7 +82,6 @@ export class Assembler {
   readonly symbols = new SymbolTable();
   readonly diagnostics: Diagnostic[] = [];
   private current!: Section;
-  private subsection = 0;
   private sectionStack: { section: Section; previous: Section | undefined }[] = [];
   private previous: Section | undefined;
   private frames: Frame[] = [];
@@ -144,10 +143,28 @@ export class Assembler {
     return s;
   }
 
+  /** Makes (section, subsection) current; subsection chunks are merged into their section at the end. */
   private switchTo(s: Section, sub = 0): void {
-    if (s !== this.current) this.previous = this.current;
-    this.current = s;
-    this.subsection = sub;
+    const target = sub === 0 ? s : this.subsectionChunk(s, sub);
+    if (target !== this.current) this.previous = this.current;
+    this.current = target;
+  }
+
+  private subsectionChunk(s: Section, n: number): Section {
+    if (n < 0 || n > 8192) this.error('subsection number out of range');
+    let c = s.subsections.find((x) => x.subsectionNumber === n);
+    if (!c) {
+      c = new Section(s.name, s.type, s.flags, s.index, s.entsize);
+      c.parent = s;
+      c.subsectionNumber = n;
+      s.subsections.push(c);
+    }
+    return c;
+  }
+
+  /** The section (not subsection chunk) being assembled into. */
+  private get currentSection(): Section {
+    return this.current.parent ?? this.current;
   }
 
   // ---- symbols ------------------------------------------------------------
@@ -540,8 +557,11 @@ export class Assembler {
 
   private defineRegAlias(name: string, reg: string): void {
     const target = this.regAliases.get(reg.toLowerCase()) ?? reg.toLowerCase();
-    if (!parseRegister(target)) this.error(`'${reg}' is not a register`);
-    if (parseRegister(name) && name.toLowerCase() !== target) this.error(`'${name}' is a register name and cannot be redefined`);
+    const targetReg = parseRegister(target);
+    if (!targetReg) this.error(`'${reg}' is not a register`);
+    // Redefining a register name is allowed only to the register it already names (`lr .req x30`).
+    const existing = parseRegister(name);
+    if (existing && (existing.cls !== targetReg.cls || existing.num !== targetReg.num)) this.error(`'${name}' is a register name and cannot be redefined`);
     this.regAliases.set(name.toLowerCase(), target);
   }
 
@@ -581,7 +601,7 @@ export class Assembler {
         this.current = p;
         return;
       }
-      case '.subsection': return; // subsections are accepted but laid out in order
+      case '.subsection': this.switchTo(this.currentSection, Number(this.absolute(this.expr(rest || '0'), 'subsection'))); return;
       case '.align': case '.p2align': case '.balign': case '.balignw': case '.balignl':
       case '.p2alignw': case '.p2alignl':
         this.alignDirective(name, rest); return;
@@ -838,17 +858,19 @@ export class Assembler {
   }
 
   private typeDirective(rest: string): void {
-    const parts = splitArguments(rest);
-    if (parts.length !== 2) this.error('.type needs a symbol and a type');
-    const t = parts[1]!.replace(/^[%@"]|"$/g, '').toLowerCase();
-    const s = this.symbols.getOrCreate(parts[0]!);
+    // `.type sym, %function`; gas also takes a blank instead of the comma, @/%/# prefixes,
+    // the STT_* names and their numbers.
+    const m = /^([A-Za-z_.$][A-Za-z0-9_.$]*)\s*(?:,\s*|\s+)(.+)$/.exec(rest.trim());
+    if (!m) this.error('.type needs a symbol and a type');
+    const t = m[2]!.trim().replace(/^[%@#]/, '').replace(/^"|"$/g, '').toLowerCase();
+    const s = this.symbols.getOrCreate(m[1]!);
     switch (t) {
-      case 'function': case 'stt_func': s.type = 'func'; return;
-      case 'object': case 'stt_object': s.type = 'object'; return;
-      case 'notype': case 'stt_notype': s.type = 'notype'; return;
-      case 'tls_object': case 'stt_tls': s.type = 'tls'; return;
+      case 'function': case 'stt_func': case '2': s.type = 'func'; return;
+      case 'object': case 'stt_object': case '1': s.type = 'object'; return;
+      case 'notype': case 'stt_notype': case '0': s.type = 'notype'; return;
+      case 'tls_object': case 'stt_tls': case '6': s.type = 'tls'; return;
     }
-    this.error(`unrecognized symbol type '${parts[1]}'`);
+    this.error(`unrecognized symbol type '${m[2]}'`);
   }
 
   // ---- instructions -------------------------------------------------------
@@ -938,7 +960,11 @@ export class Assembler {
   // ---- end of input: pools, fixups, symbol sizes ----------------------------
 
   private finish(): void {
-    for (const s of this.sections) this.dumpPool(s);
+    for (const s of this.sections) {
+      this.dumpPool(s);
+      for (const c of s.subsections) this.dumpPool(c);
+    }
+    this.mergeSubsections();
     const t0 = performance.now();
     for (const s of this.sections) {
       for (const fx of s.fixups) {
@@ -956,6 +982,23 @@ export class Assembler {
   }
 
   readonly relocations: RelocationOut[] = [];
+
+  /** Lays subsections out after their sections and moves labels into the merged section. */
+  private mergeSubsections(): void {
+    const moved = new Map<Section, { parent: Section; base: number }>();
+    for (const s of this.sections) {
+      const chunks = [...s.subsections];
+      const bases = s.mergeSubsections();
+      for (const c of chunks) moved.set(c, { parent: s, base: bases.get(c)! });
+    }
+    if (moved.size === 0) return;
+    for (const sym of this.symbols.all()) {
+      const m = sym.section ? moved.get(sym.section) : undefined;
+      if (m) { sym.section = m.parent; sym.value += BigInt(m.base); }
+    }
+    if (this.previous && moved.has(this.previous)) this.previous = moved.get(this.previous)!.parent;
+    if (moved.has(this.current)) this.current = moved.get(this.current)!.parent;
+  }
 
   private resolveFixup(s: Section, fx: Fixup): void {
     let kind = fx.kind;

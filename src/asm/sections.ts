@@ -26,8 +26,19 @@ export class Section {
   size = 0;
   align = 1;
   fixups: Fixup[] = [];
-  /** Mapping-symbol state: what kind of content was emitted last ('x' code, 'd' data). */
-  mapping: 'none' | 'x' | 'd' = 'none';
+  /** Mapping-symbol state: what kind of content was emitted last ('x' code, 'd' data); shared by a section's subsections, as in gas. */
+  private ownMapping: 'none' | 'x' | 'd' = 'none';
+  get mapping(): 'none' | 'x' | 'd' {
+    return this.parent ? this.parent.mapping : this.ownMapping;
+  }
+  set mapping(v: 'none' | 'x' | 'd') {
+    if (this.parent) this.parent.mapping = v; else this.ownMapping = v;
+  }
+  /** For a subsection chunk (`.subsection N`, N > 0): the section it belongs to. */
+  parent: Section | undefined = undefined;
+  subsectionNumber = 0;
+  /** Subsections N > 0 of this section, laid out after it in ascending N at the end of assembly. */
+  readonly subsections: Section[] = [];
   mappingSymbols: { name: '$x' | '$d'; offset: number }[] = [];
   /** Listing: offset → source location of what was emitted there. */
   listing: { offset: number; size: number; loc: SourceLocation }[] = [];
@@ -112,7 +123,7 @@ export class Section {
 
   mapData(): void {
     if (this.mapping === 'd') return;
-    if (this.mapping === 'none' && !this.flags.exec) return;
+    if (this.mapping === 'none' && !(this.parent ?? this).flags.exec) return;
     this.setMapping('d');
   }
 
@@ -129,6 +140,31 @@ export class Section {
     // A later mapping symbol at the same address replaces the earlier one.
     if (last && last.offset === offset) this.mappingSymbols.pop();
     this.mappingSymbols.push({ name, offset });
+  }
+
+  /**
+   * Appends the subsections to this section (ascending number), moving their
+   * labels, fixups, mapping symbols and listing entries by their new base.
+   * Returns the base offset of each chunk.
+   */
+  mergeSubsections(): Map<Section, number> {
+    const bases = new Map<Section, number>();
+    const chunks = [...this.subsections].sort((a, b) => a.subsectionNumber - b.subsectionNumber);
+    for (const c of chunks) {
+      if (c.align > this.align) this.align = c.align;
+      const pad = (c.align - (this.size % c.align)) % c.align;
+      if (pad) this.reserve(pad);
+      const base = this.size;
+      bases.set(c, base);
+      this.reserve(c.size);
+      if (!this.isNobits) this.data.set(c.data.subarray(0, c.size), base);
+      for (const fx of c.fixups) this.fixups.push({ ...fx, offset: fx.offset + base, dotOffset: fx.dotOffset + base });
+      for (const m of c.mappingSymbols) this.mappingSymbols.push({ name: m.name, offset: m.offset + base });
+      for (const l of c.listing) this.listing.push({ ...l, offset: l.offset + base });
+    }
+    this.mappingSymbols.sort((a, b) => a.offset - b.offset);
+    this.subsections.length = 0;
+    return bases;
   }
 
   /** Mapping symbols that mark nothing (at the end of the section) are dropped, as gas does. */

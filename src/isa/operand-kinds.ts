@@ -255,6 +255,22 @@ const logicalImmediate: OperandKind = {
   },
 };
 
+/** `bic Rd, Rn, #imm`: GNU as encodes AND with the inverted immediate. */
+const invertedLogicalImmediate: OperandKind = {
+  fields: ['N', 'immr', 'imms'],
+  encode(ops, i, f, env, def) {
+    const op = ops[i];
+    if (!op || op.k !== 'imm' || op.e.t === 'reloc') return 'expected an immediate';
+    const v = env.constant(op.e);
+    if (v === undefined) return 'immediate must be a constant expression';
+    const width = BigInt(def.datasize);
+    const inverted: Operand = { ...op, e: { t: 'num', v: ~v & ((1n << width) - 1n) } };
+    const rest = [...ops.slice(0, i), inverted, ...ops.slice(i + 1)];
+    return logicalImmediate.encode(rest, i, f, env, def);
+  },
+  format: () => undefined,
+};
+
 /** The logical immediate of the `mov` bitmask alias: like logicalImmediate but printed as the value. */
 
 const MOVW_RELOCS: Record<string, [FixupKind, number]> = {
@@ -1019,6 +1035,7 @@ const FIXED_KINDS: Record<string, OperandKind> = {
   '#aimm': addSubImmediate,
   '#aimm.neg': addSubNegatedImmediate,
   '#bimm': logicalImmediate,
+  '#bimm.inv': invertedLogicalImmediate,
   '#mwimm': moveWideImmediate,
   '#movz': movWideAlias(false),
   '#movn': movWideAlias(true),

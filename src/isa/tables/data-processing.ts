@@ -59,6 +59,8 @@ for (const [mn, opc] of [['and', '00'], ['orr', '01'], ['eor', '10'], ['ands', '
   if (mn === 'ands') add(sized('tst', 'Rn, #bimm', `sf ${opc} 100100 N immr imms Rn Rd=11111`, { exec, alias: true }));
   add(sized(mn, `${mn === 'ands' ? 'Rd' : 'Rd|sp'}, Rn, #bimm`, `sf ${opc} 100100 N immr imms Rn Rd`, { exec }));
 }
+// GNU as accepts `bic Rd, Rn, #imm` as AND with the inverted immediate (not bics/orn/eon).
+add(sized('bic', 'Rd|sp, Rn, #bimm.inv', 'sf 00 100100 N immr imms Rn Rd', { exec: 'LOGICAL_IMM', asmOnly: true }));
 
 group('move wide (immediate)');
 add(
