@@ -33,11 +33,26 @@ export const FSC = {
   ALIGNMENT: 0b100001,
 } as const;
 
+/**
+ * The translation machinery (src/mmu: regimes, walker, TLB) as the rest of
+ * the CPU sees it. Installed on the MemoryPort; absent = MMU-off only.
+ */
+export interface TranslationUnit {
+  /** VA → PA when the current regime translates; -1 after raising the fault (or requesting a stop). */
+  translate(vaLo: number, vaHi: number, access: Access, size: number): number;
+  /** A TLBI operation by name (e.g. 'vae2is') with the Xt operand (0 when the operation takes none). */
+  tlbi(op: string, xtLo: number, xtHi: number): void;
+  /** An AT operation by name (e.g. 's1e2r'): translates Xt and writes PAR_EL1. */
+  addressTranslate(op: string, vaLo: number, vaHi: number): void;
+  /** Called after writes to registers that change translation (SCTLR, TCR, TTBR, HCR, VTCR, VTTBR, MAIR). */
+  translationControlChanged(): void;
+}
+
 export class MemoryPort {
   /** Scratch for 64-bit reads from physical memory. */
   private readonly tmp = new Uint32Array(2);
-  /** Set by a stage-1/2 implementation; returns a PA or -1 after raising the fault. */
-  translateEnabled: ((vaLo: number, vaHi: number, access: Access, size: number) => number) | undefined = undefined;
+  /** The stage-1/stage-2 translation unit; undefined until src/mmu installs one. */
+  mmu: TranslationUnit | undefined = undefined;
 
   constructor(private readonly cpu: Cpu, private readonly memory: PhysicalMemory) {}
 
@@ -52,11 +67,11 @@ export class MemoryPort {
   /** VA → PA for an access of `size` bytes; -1 when a fault was taken. */
   translate(vaLo: number, vaHi: number, access: Access, size: number): number {
     if (this.translationOn()) {
-      if (!this.translateEnabled) {
-        this.cpu.stopRequest = { kind: 'fatal', why: 'address translation is enabled but the MMU model is not available' };
+      if (!this.mmu) {
+        this.cpu.stopRequest = { kind: 'fatal', why: 'address translation is enabled but no MMU model is installed' };
         return -1;
       }
-      return this.translateEnabled(vaLo, vaHi, access, size);
+      return this.mmu.translate(vaLo, vaHi, access, size);
     }
     // MMU off: flat mapping; an address beyond the PA size is an address-size fault at level 0.
     const paBits = this.cpu.model.paBits;
@@ -71,6 +86,18 @@ export class MemoryPort {
       return -1;
     }
     return hi * 4294967296 + (vaLo >>> 0);
+  }
+
+  /** TLB maintenance: forwarded to the translation unit (nothing is cached without one). */
+  tlbi(op: string, xtLo: number, xtHi: number): void {
+    this.mmu?.tlbi(op, xtLo, xtHi);
+  }
+
+  /** AT: without a translation unit, report the flat MMU-off result in PAR_EL1. */
+  addressTranslate(op: string, vaLo: number, vaHi: number): void {
+    if (this.mmu) { this.mmu.addressTranslate(op, vaLo, vaHi); return; }
+    const par = sysregId('par_el1');
+    this.cpu.sys.set(par, vaLo & ~0xfff, vaHi & 0xffff);
   }
 
   /** Raises an instruction or data abort for the current access. */

@@ -4,3 +4,6 @@
  */
 import './data-processing.js';
 import './branches.js';
+import './loads-stores.js';
+import './system.js';
+import './fp-simd.js';

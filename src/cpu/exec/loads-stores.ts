@@ -1,0 +1,2 @@
+/** Placeholder: this instruction class is being implemented. */
+export {};
