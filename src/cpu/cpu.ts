@@ -80,8 +80,10 @@ export class Cpu {
     this.sys = new SystemRegisters(this, model);
     this.port = new MemoryPort(this, memory);
     this.reset();
+    // A store into a page holding decoded code drops its decodes; the loop re-fetches.
     memory.onCodeWrite = (pa) => {
       this.decodeCache.invalidatePage(Math.floor(pa / 4096));
+      this.memory.unmarkCodePage(pa);
       this.fetchStale = true;
     };
   }

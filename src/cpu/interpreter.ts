@@ -12,8 +12,12 @@ import { decodeBase, fieldsOf } from '../isa/decode.js';
 import { EC, syncTargetEl, takeException, undefinedInstruction, VectorKind } from './exceptions.js';
 import { Access, FSC } from '../mmu/memory-port.js';
 import { MemoryFault } from '../machine/physical-memory.js';
-import * as O from './ops.js';
-import { addWithCarry32, addWithCarry64, shiftOut, shiftValue32, shiftValue64 } from './exec/arith.js';
+import { Op } from './ops.js';
+import { addWithCarry32, shiftValue32 } from './exec/arith.js';
+import { loadStoreSlowPath } from './exec/loadstore-access.js';
+import {
+  LS_AMOUNT_SHIFT, LS_EXT_MASK, LS_EXT_SXTW, LS_POST, LS_REG2_SHIFT, LS_REG64, LS_SIGNED, LS_SIZE_MASK, LS_WRITEBACK,
+} from './exec/loadstore-slot.js';
 import './exec/all.js';
 
 const EMPTY_BLOCK = new Int32Array(STRIDE * 1024);
@@ -23,13 +27,13 @@ function decodeSlot(cpu: Cpu, block: Int32Array, i: number, word: number): numbe
   block[i + 1] = word;
   const def = decodeBase(word);
   if (!def) {
-    block[i] = O.OP_UNDEFINED;
-    return O.OP_UNDEFINED;
+    block[i] = Op.UNDEFINED;
+    return Op.UNDEFINED;
   }
   const p = predecoderFor(def.exec);
   if (!p || !p(cpu, fieldsOf(def, word), def, block, i)) {
-    block[i] = O.OP_UNDEFINED;
-    return O.OP_UNDEFINED;
+    block[i] = Op.UNDEFINED;
+    return Op.UNDEFINED;
   }
   return block[i]!;
 }
@@ -58,53 +62,58 @@ export function run(cpu: Cpu, budget: number): StopReason {
   let pageLo = 1; // never equal to an aligned page: forces the first lookup
   let pageHi = 0;
   let pagePa = 0;
-  let generation = -1;
   let n = 0;
+  // `stale` forces the top-of-loop checks: set at a page crossing, after taken branches that
+  // leave the page, and after every handler (which may change translation, PSTATE or stop).
+  let stale = true;
   cpu.stopRequest = undefined;
 
   while (n < budget) {
-    if (cpu.fetchStale || (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi || generation !== cache.generation) {
+    if (stale) {
       cpu.pcLo = pcLo; cpu.pcHi = pcHi;
       cpu.retired = retiredBase + n;
       if (cpu.stopRequest) break;
-      cpu.fetchStale = false;
-      if (cpu.il) {
-        // PSTATE.IL from an illegal exception return: Illegal Execution State exception.
-        takeException(cpu, { targetEl: syncTargetEl(cpu), ec: EC.ILLEGAL_STATE, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi, vector: VectorKind.Synchronous });
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi;
-        continue;
+      if ((pcLo & ~0xfff) !== pageLo || pcHi !== pageHi || cpu.fetchStale) {
+        cpu.fetchStale = false;
+        if (cpu.il) {
+          // PSTATE.IL from an illegal exception return: Illegal Execution State exception.
+          takeException(cpu, { targetEl: syncTargetEl(cpu), ec: EC.ILLEGAL_STATE, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi, vector: VectorKind.Synchronous });
+          pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+          continue;
+        }
+        if ((pcLo & 3) !== 0) {
+          takeException(cpu, {
+            targetEl: syncTargetEl(cpu), ec: EC.PC_ALIGN, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi,
+            vector: VectorKind.Synchronous, far: { lo: pcLo, hi: pcHi },
+          });
+          pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+          n++;
+          continue;
+        }
+        const pa = port.translate(pcLo, pcHi, Access.Fetch, 4);
+        if (pa < 0) {
+          if (cpu.stopRequest) break;
+          pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+          continue;
+        }
+        pagePa = pa - (pa % 4096);
+        block = cache.block(pagePa / 4096);
+        memory.markCodePage(pagePa);
+        pageLo = pcLo & ~0xfff;
+        pageHi = pcHi;
       }
-      if ((pcLo & 3) !== 0) {
-        takeException(cpu, {
-          targetEl: syncTargetEl(cpu), ec: EC.PC_ALIGN, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi,
-          vector: VectorKind.Synchronous, far: { lo: pcLo, hi: pcHi },
-        });
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi;
-        n++;
-        continue;
-      }
-      const pa = port.translate(pcLo, pcHi, Access.Fetch, 4);
-      if (pa < 0) {
-        if (cpu.stopRequest) break;
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi;
-        continue;
-      }
-      pagePa = pa - (pa % 4096);
-      block = cache.block(pagePa / 4096);
-      memory.markCodePage(pagePa);
-      pageLo = pcLo & ~0xfff;
-      pageHi = pcHi;
-      generation = cache.generation;
+      stale = false;
     }
     const i = (pcLo & 0xffc) << 1;
     let op = block[i]!;
-    if (op === O.OP_UNDECODED) {
+    if (op === Op.UNDECODED) {
       const word = memory.read32(pagePa + (pcLo & 0xffc));
       if (memory.lastFault !== MemoryFault.None) {
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
         port.fault(pcLo, pcHi, Access.Fetch, FSC.SYNC_EXTERNAL, 4);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi;
         n++;
+        stale = true;
         continue;
       }
       op = decodeSlot(cpu, block, i, word);
@@ -113,140 +122,175 @@ export function run(cpu: Cpu, budget: number): StopReason {
     const d = block;
     switch (op) {
       // ---- add/subtract immediate ------------------------------------------
-      case O.OP_ADD_IMM_X: {
+      // (The helpers in exec/arith.ts state the same arithmetic; it is written out
+      // here because V8 will not inline calls into a function this large.)
+      case Op.ADD_IMM_X: {
+        // Carries are computed with unsigned 32-bit compares: no float arithmetic on this path.
         const s = d[i + 3]!, r = d[i + 2]!;
-        const lo = (x[s]! >>> 0) + d[i + 4]!;
-        x[r + 1] = (x[s + 1]! + (lo > 0xffffffff ? 1 : 0)) | 0;
-        x[r] = lo | 0;
+        const alo = x[s]!;
+        const lo = (alo + d[i + 4]!) | 0;
+        x[r + 1] = (x[s + 1]! + ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+        x[r] = lo;
         break;
       }
-      case O.OP_ADD_IMM_W: {
+      case Op.ADD_IMM_W: {
         x[d[i + 2]!] = (x[d[i + 3]!]! + d[i + 4]!) | 0;
         x[d[i + 2]! + 1] = 0;
         break;
       }
-      case O.OP_SUB_IMM_X: {
+      case Op.SUB_IMM_X: {
         const s = d[i + 3]!, r = d[i + 2]!;
-        const lo = (x[s]! >>> 0) - d[i + 4]!;
-        x[r + 1] = (x[s + 1]! - (lo < 0 ? 1 : 0)) | 0;
-        x[r] = lo | 0;
+        const alo = x[s]!, imm = d[i + 4]!;
+        x[r + 1] = (x[s + 1]! - ((alo >>> 0) < imm ? 1 : 0)) | 0;
+        x[r] = (alo - imm) | 0;
         break;
       }
-      case O.OP_SUB_IMM_W: {
+      case Op.SUB_IMM_W: {
         x[d[i + 2]!] = (x[d[i + 3]!]! - d[i + 4]!) | 0;
         x[d[i + 2]! + 1] = 0;
         break;
       }
-      case O.OP_ADDS_IMM_X: {
-        const s = d[i + 3]!;
-        addWithCarry64(cpu, x[s]!, x[s + 1]!, d[i + 4]!, 0, 0, d[i + 2]!);
+      case Op.ADDS_IMM_X: case Op.SUBS_IMM_X: {
+        // AddWithCarry(Xn, imm, 0) or AddWithCarry(Xn, NOT(imm), 1)
+        const s = d[i + 3]!, r = d[i + 2]!;
+        const alo = x[s]!, ahi = x[s + 1]!;
+        const sub = op === Op.SUBS_IMM_X;
+        const blo = sub ? ~d[i + 4]! : d[i + 4]!, bhi = sub ? -1 : 0;
+        const cin = sub ? 1 : 0;
+        const rlo = (alo + blo + cin) | 0;
+        const c0 = cin ? ((rlo >>> 0) <= (alo >>> 0) ? 1 : 0) : ((rlo >>> 0) < (alo >>> 0) ? 1 : 0);
+        const rhi = (ahi + bhi + c0) | 0;
+        x[r] = rlo; x[r + 1] = rhi;
+        cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0;
+        cpu.cf = c0 ? ((rhi >>> 0) <= (ahi >>> 0) ? 1 : 0) : ((rhi >>> 0) < (ahi >>> 0) ? 1 : 0);
+        cpu.vf = ((ahi ^ rhi) & (bhi ^ rhi)) >>> 31;
         break;
       }
-      case O.OP_ADDS_IMM_W:
+      case Op.ADDS_IMM_W:
         addWithCarry32(cpu, x[d[i + 3]!]!, d[i + 4]!, 0, d[i + 2]!);
         break;
-      case O.OP_SUBS_IMM_X: {
-        const s = d[i + 3]!;
-        addWithCarry64(cpu, x[s]!, x[s + 1]!, ~d[i + 4]!, -1, 1, d[i + 2]!);
-        break;
-      }
-      case O.OP_SUBS_IMM_W:
+      case Op.SUBS_IMM_W:
         addWithCarry32(cpu, x[d[i + 3]!]!, ~d[i + 4]!, 1, d[i + 2]!);
         break;
 
-      // ---- add/subtract shifted register ---------------------------------------
-      case O.OP_ADD_REG_X: case O.OP_SUB_REG_X: case O.OP_ADDS_REG_X: case O.OP_SUBS_REG_X: {
+      // ---- add/subtract and logical, shifted register ----------------------------
+      case Op.ADD_REG_X: case Op.SUB_REG_X: case Op.ADDS_REG_X: case Op.SUBS_REG_X:
+      case Op.AND_REG_X: case Op.ORR_REG_X: case Op.EOR_REG_X: case Op.ANDS_REG_X:
+      case Op.BIC_REG_X: case Op.ORN_REG_X: case Op.EON_REG_X: case Op.BICS_REG_X: {
         const n1 = d[i + 3]!, m = d[i + 4]!, amount = d[i + 6]!;
         let blo = x[m]!, bhi = x[m + 1]!;
-        if (amount !== 0) { shiftValue64(blo, bhi, d[i + 5]!, amount); blo = shiftOut[0]!; bhi = shiftOut[1]!; }
-        const r = d[i + 2]!;
-        if (op === O.OP_ADD_REG_X) {
-          const lo = (x[n1]! >>> 0) + (blo >>> 0);
-          x[r + 1] = (x[n1 + 1]! + bhi + (lo > 0xffffffff ? 1 : 0)) | 0;
-          x[r] = lo | 0;
-        } else if (op === O.OP_SUB_REG_X) {
-          const lo = (x[n1]! >>> 0) - (blo >>> 0);
-          x[r + 1] = (x[n1 + 1]! - bhi - (lo < 0 ? 1 : 0)) | 0;
-          x[r] = lo | 0;
-        } else if (op === O.OP_ADDS_REG_X) {
-          addWithCarry64(cpu, x[n1]!, x[n1 + 1]!, blo, bhi, 0, r);
-        } else {
-          addWithCarry64(cpu, x[n1]!, x[n1 + 1]!, ~blo, ~bhi, 1, r);
+        if (amount !== 0) {
+          // ShiftReg(Xm, shift, amount), amount 1..63
+          switch (d[i + 5]!) {
+            case 0:
+              if (amount < 32) { bhi = (bhi << amount) | (blo >>> (32 - amount)); blo <<= amount; }
+              else { bhi = blo << (amount - 32); blo = 0; }
+              break;
+            case 1:
+              if (amount < 32) { blo = (blo >>> amount) | (bhi << (32 - amount)); bhi >>>= amount; }
+              else { blo = bhi >>> (amount - 32); bhi = 0; }
+              break;
+            case 2:
+              if (amount < 32) { blo = (blo >>> amount) | (bhi << (32 - amount)); bhi >>= amount; }
+              else { blo = bhi >> (amount - 32); bhi >>= 31; }
+              break;
+            default: {
+              let a = amount;
+              if (a >= 32) { const t = blo; blo = bhi; bhi = t; a -= 32; }
+              if (a !== 0) { const t = blo; blo = (blo >>> a) | (bhi << (32 - a)); bhi = (bhi >>> a) | (t << (32 - a)); }
+            }
+          }
+        }
+        const alo = x[n1]!, ahi = x[n1 + 1]!, r = d[i + 2]!;
+        switch (op) {
+          case Op.ADD_REG_X: {
+            const lo = (alo + blo) | 0;
+            x[r + 1] = (ahi + bhi + ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+            x[r] = lo;
+            break;
+          }
+          case Op.SUB_REG_X: {
+            x[r + 1] = (ahi - bhi - ((alo >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
+            x[r] = (alo - blo) | 0;
+            break;
+          }
+          case Op.ADDS_REG_X: case Op.SUBS_REG_X: {
+            const cin = op === Op.SUBS_REG_X ? 1 : 0;
+            if (cin) { blo = ~blo; bhi = ~bhi; }
+            const rlo = (alo + blo + cin) | 0;
+            const c0 = cin ? ((rlo >>> 0) <= (alo >>> 0) ? 1 : 0) : ((rlo >>> 0) < (alo >>> 0) ? 1 : 0);
+            const rhi = (ahi + bhi + c0) | 0;
+            x[r] = rlo; x[r + 1] = rhi;
+            cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0;
+            cpu.cf = c0 ? ((rhi >>> 0) <= (ahi >>> 0) ? 1 : 0) : ((rhi >>> 0) < (ahi >>> 0) ? 1 : 0);
+            cpu.vf = ((ahi ^ rhi) & (bhi ^ rhi)) >>> 31;
+            break;
+          }
+          case Op.AND_REG_X: x[r] = alo & blo; x[r + 1] = ahi & bhi; break;
+          case Op.ORR_REG_X: x[r] = alo | blo; x[r + 1] = ahi | bhi; break;
+          case Op.EOR_REG_X: x[r] = alo ^ blo; x[r + 1] = ahi ^ bhi; break;
+          case Op.BIC_REG_X: x[r] = alo & ~blo; x[r + 1] = ahi & ~bhi; break;
+          case Op.ORN_REG_X: x[r] = alo | ~blo; x[r + 1] = ahi | ~bhi; break;
+          case Op.EON_REG_X: x[r] = alo ^ ~blo; x[r + 1] = ahi ^ ~bhi; break;
+          default: { // ANDS, BICS
+            if (op === Op.BICS_REG_X) { blo = ~blo; bhi = ~bhi; }
+            const rlo = alo & blo, rhi = ahi & bhi;
+            x[r] = rlo; x[r + 1] = rhi;
+            cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0;
+          }
         }
         break;
       }
-      case O.OP_ADD_REG_W: case O.OP_SUB_REG_W: case O.OP_ADDS_REG_W: case O.OP_SUBS_REG_W: {
+      case Op.ADD_REG_W: case Op.SUB_REG_W: case Op.ADDS_REG_W: case Op.SUBS_REG_W: {
         const amount = d[i + 6]!;
         let b = x[d[i + 4]!]!;
         if (amount !== 0) b = shiftValue32(b, d[i + 5]!, amount);
         const a = x[d[i + 3]!]!, r = d[i + 2]!;
-        if (op === O.OP_ADD_REG_W) { x[r] = (a + b) | 0; x[r + 1] = 0; }
-        else if (op === O.OP_SUB_REG_W) { x[r] = (a - b) | 0; x[r + 1] = 0; }
-        else if (op === O.OP_ADDS_REG_W) addWithCarry32(cpu, a, b, 0, r);
+        if (op === Op.ADD_REG_W) { x[r] = (a + b) | 0; x[r + 1] = 0; }
+        else if (op === Op.SUB_REG_W) { x[r] = (a - b) | 0; x[r + 1] = 0; }
+        else if (op === Op.ADDS_REG_W) addWithCarry32(cpu, a, b, 0, r);
         else addWithCarry32(cpu, a, ~b, 1, r);
         break;
       }
-
-      // ---- logical shifted register ------------------------------------------------
-      case O.OP_AND_REG_X: case O.OP_ORR_REG_X: case O.OP_EOR_REG_X: case O.OP_ANDS_REG_X:
-      case O.OP_BIC_REG_X: case O.OP_ORN_REG_X: case O.OP_EON_REG_X: case O.OP_BICS_REG_X: {
-        const n1 = d[i + 3]!, m = d[i + 4]!, amount = d[i + 6]!;
-        let blo = x[m]!, bhi = x[m + 1]!;
-        if (amount !== 0) { shiftValue64(blo, bhi, d[i + 5]!, amount); blo = shiftOut[0]!; bhi = shiftOut[1]!; }
-        if (op >= O.OP_BIC_REG_X) { blo = ~blo; bhi = ~bhi; }
-        const alo = x[n1]!, ahi = x[n1 + 1]!;
-        let rlo: number, rhi: number;
-        switch (op) {
-          case O.OP_ORR_REG_X: case O.OP_ORN_REG_X: rlo = alo | blo; rhi = ahi | bhi; break;
-          case O.OP_EOR_REG_X: case O.OP_EON_REG_X: rlo = alo ^ blo; rhi = ahi ^ bhi; break;
-          default: rlo = alo & blo; rhi = ahi & bhi;
-        }
-        const r = d[i + 2]!;
-        x[r] = rlo; x[r + 1] = rhi;
-        if (op === O.OP_ANDS_REG_X || op === O.OP_BICS_REG_X) {
-          cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0;
-        }
-        break;
-      }
-      case O.OP_AND_REG_W: case O.OP_ORR_REG_W: case O.OP_EOR_REG_W: case O.OP_ANDS_REG_W:
-      case O.OP_BIC_REG_W: case O.OP_ORN_REG_W: case O.OP_EON_REG_W: case O.OP_BICS_REG_W: {
+      case Op.AND_REG_W: case Op.ORR_REG_W: case Op.EOR_REG_W: case Op.ANDS_REG_W:
+      case Op.BIC_REG_W: case Op.ORN_REG_W: case Op.EON_REG_W: case Op.BICS_REG_W: {
         const amount = d[i + 6]!;
         let b = x[d[i + 4]!]!;
         if (amount !== 0) b = shiftValue32(b, d[i + 5]!, amount);
-        if (op >= O.OP_BIC_REG_W) b = ~b;
+        if (op >= Op.BIC_REG_W) b = ~b;
         const a = x[d[i + 3]!]!;
         let res: number;
         switch (op) {
-          case O.OP_ORR_REG_W: case O.OP_ORN_REG_W: res = a | b; break;
-          case O.OP_EOR_REG_W: case O.OP_EON_REG_W: res = a ^ b; break;
+          case Op.ORR_REG_W: case Op.ORN_REG_W: res = a | b; break;
+          case Op.EOR_REG_W: case Op.EON_REG_W: res = a ^ b; break;
           default: res = a & b;
         }
         const r = d[i + 2]!;
         x[r] = res; x[r + 1] = 0;
-        if (op === O.OP_ANDS_REG_W || op === O.OP_BICS_REG_W) {
+        if (op === Op.ANDS_REG_W || op === Op.BICS_REG_W) {
           cpu.nf = res >>> 31; cpu.zf = res === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0;
         }
         break;
       }
 
       // ---- logical immediate, move wide ------------------------------------------------
-      case O.OP_AND_IMM: case O.OP_ORR_IMM: case O.OP_EOR_IMM: case O.OP_ANDS_IMM: case O.OP_ANDS_IMM_W: {
+      case Op.AND_IMM: case Op.ORR_IMM: case Op.EOR_IMM: case Op.ANDS_IMM: case Op.ANDS_IMM_W: {
         const s = d[i + 3]!, r = d[i + 2]!, ilo = d[i + 4]!, ihi = d[i + 5]!;
         let rlo: number, rhi: number;
-        if (op === O.OP_ORR_IMM) { rlo = x[s]! | ilo; rhi = x[s + 1]! | ihi; }
-        else if (op === O.OP_EOR_IMM) { rlo = x[s]! ^ ilo; rhi = x[s + 1]! ^ ihi; }
+        if (op === Op.ORR_IMM) { rlo = x[s]! | ilo; rhi = x[s + 1]! | ihi; }
+        else if (op === Op.EOR_IMM) { rlo = x[s]! ^ ilo; rhi = x[s + 1]! ^ ihi; }
         else { rlo = x[s]! & ilo; rhi = x[s + 1]! & ihi; }
         x[r] = rlo; x[r + 1] = rhi;
-        if (op === O.OP_ANDS_IMM) { cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
-        else if (op === O.OP_ANDS_IMM_W) { cpu.nf = rlo >>> 31; cpu.zf = rlo === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
+        if (op === Op.ANDS_IMM) { cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
+        else if (op === Op.ANDS_IMM_W) { cpu.nf = rlo >>> 31; cpu.zf = rlo === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
         break;
       }
-      case O.OP_MOV_CONST: {
+      case Op.MOV_CONST: {
         const r = d[i + 2]!;
         x[r] = d[i + 4]!; x[r + 1] = d[i + 5]!;
         break;
       }
-      case O.OP_MOVK: {
+      case Op.MOVK: {
         const r = d[i + 2]!, v = d[i + 4]!, pos = d[i + 5]!;
         if (pos < 32) x[r] = (x[r]! & ~(0xffff << pos)) | (v << pos);
         else x[r + 1] = (x[r + 1]! & ~(0xffff << (pos - 32))) | (v << (pos - 32));
@@ -255,8 +299,8 @@ export function run(cpu: Cpu, budget: number): StopReason {
       }
 
       // ---- PC-relative addressing -----------------------------------------------------
-      case O.OP_ADR: case O.OP_ADRP: {
-        const baseLo = op === O.OP_ADRP ? pcLo & ~0xfff : pcLo;
+      case Op.ADR: case Op.ADRP: {
+        const baseLo = op === Op.ADRP ? pcLo & ~0xfff : pcLo;
         const lo = (baseLo >>> 0) + (d[i + 4]! >>> 0);
         const r = d[i + 2]!;
         x[r + 1] = (pcHi + d[i + 5]! + (lo > 0xffffffff ? 1 : 0)) | 0;
@@ -265,86 +309,256 @@ export function run(cpu: Cpu, budget: number): StopReason {
       }
 
       // ---- branches --------------------------------------------------------------------------
-      case O.OP_B: {
+      case Op.B: {
         const t = (pcLo >>> 0) + d[i + 4]!;
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_BL: {
+      case Op.BL: {
         const ret = (pcLo >>> 0) + 4;
         x[60] = ret | 0; x[61] = (pcHi + (ret > 0xffffffff ? 1 : 0)) | 0;
         const t = (pcLo >>> 0) + d[i + 4]!;
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_B_COND: {
-        if (!cpu.conditionHolds(d[i + 2]!)) break;
+      case Op.B_COND: {
+        // ConditionHolds(cond), written out (see cpu.conditionHolds)
+        const cond = d[i + 2]!;
+        let holds: boolean;
+        switch (cond >> 1) {
+          case 0: holds = cpu.zf === 1; break;
+          case 1: holds = cpu.cf === 1; break;
+          case 2: holds = cpu.nf === 1; break;
+          case 3: holds = cpu.vf === 1; break;
+          case 4: holds = cpu.cf === 1 && cpu.zf === 0; break;
+          case 5: holds = cpu.nf === cpu.vf; break;
+          case 6: holds = cpu.nf === cpu.vf && cpu.zf === 0; break;
+          default: holds = true;
+        }
+        if ((cond & 1) !== 0 && cond !== 15) holds = !holds;
+        if (!holds) break;
         const t = (pcLo >>> 0) + d[i + 4]!;
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_CBZ_X: case O.OP_CBNZ_X: case O.OP_CBZ_W: case O.OP_CBNZ_W: {
+      case Op.CBZ_X: case Op.CBNZ_X: case Op.CBZ_W: case Op.CBNZ_W: {
         const r = d[i + 2]!;
-        const zero = op === O.OP_CBZ_X || op === O.OP_CBNZ_X ? (x[r]! | x[r + 1]!) === 0 : x[r]! === 0;
-        if (zero !== (op === O.OP_CBZ_X || op === O.OP_CBZ_W)) break;
+        const zero = op === Op.CBZ_X || op === Op.CBNZ_X ? (x[r]! | x[r + 1]!) === 0 : x[r]! === 0;
+        if (zero !== (op === Op.CBZ_X || op === Op.CBZ_W)) break;
         const t = (pcLo >>> 0) + d[i + 4]!;
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_TBZ: case O.OP_TBNZ: {
+      case Op.TBZ: case Op.TBNZ: {
         const r = d[i + 2]!, bit = d[i + 3]!;
         const set = ((bit < 32 ? x[r]! >>> bit : x[r + 1]! >>> (bit - 32)) & 1) === 1;
-        if (set !== (op === O.OP_TBNZ)) break;
+        if (set !== (op === Op.TBNZ)) break;
         const t = (pcLo >>> 0) + d[i + 4]!;
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_BR: case O.OP_BLR: case O.OP_RET: {
+      case Op.BR: case Op.BLR: case Op.RET: {
         const r = d[i + 2]!;
         const tlo = x[r]!, thi = x[r + 1]!;
-        if (op === O.OP_BLR) {
+        if (op === Op.BLR) {
           const ret = (pcLo >>> 0) + 4;
           x[60] = ret | 0; x[61] = (pcHi + (ret > 0xffffffff ? 1 : 0)) | 0;
         }
         pcLo = tlo; pcHi = thi;
+        stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
         continue;
       }
-      case O.OP_NOP:
+      case Op.NOP:
         break;
 
+      // ---- loads and stores (exec/loads-stores.ts) ------------------------------------------------
+      // Inline only the MMU-off case that hits the RAM fast window aligned (with the MMU off all data
+      // accesses are Device memory, so an unaligned one faults) and whose SP base, if any, is 16-byte
+      // aligned; anything else runs the handler, which translates, checks and faults properly.
+      case Op.LDR_X_IMM: case Op.LDR_W_IMM: case Op.LDR_IMM: {
+        const b = d[i + 3]!, blo = x[b]!;
+        const sum = (blo >>> 0) + d[i + 4]!;
+        const off = ((x[b + 1]! + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
+        const info = d[i + 5]!, scale = info & LS_SIZE_MASK;
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+          const r = d[i + 2]!;
+          if (op === Op.LDR_X_IMM) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
+          else if (op === Op.LDR_W_IMM) { x[r] = memory.ram32[off >>> 2]!; x[r + 1] = 0; }
+          else {
+            let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
+            let hi = 0;
+            if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
+            x[r] = v; x[r + 1] = hi;
+          }
+          break;
+        }
+        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
+        continue;
+      }
+      case Op.STR_X_IMM: case Op.STR_W_IMM: case Op.STR_IMM: {
+        const b = d[i + 3]!, blo = x[b]!;
+        const sum = (blo >>> 0) + d[i + 4]!;
+        const off = ((x[b + 1]! + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
+        const scale = d[i + 5]! & LS_SIZE_MASK;
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+          const r = d[i + 2]!;
+          if (scale === 3) { const w = off >>> 2; memory.ram32[w] = x[r]!; memory.ram32[w + 1] = x[r + 1]!; }
+          else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
+          else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
+          else memory.ram8[off] = x[r]!;
+          if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
+          break;
+        }
+        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
+        continue;
+      }
+      case Op.LDR_REG: case Op.STR_REG: {
+        // address = Xn + (Extend(Rm) << amount)
+        const b = d[i + 3]!, m = d[i + 4]!, info = d[i + 5]!, blo = x[b]!;
+        let mlo = x[m]!, mhi = x[m + 1]!;
+        if ((info & LS_EXT_MASK) !== 0) mhi = (info & LS_EXT_MASK) === LS_EXT_SXTW ? mlo >> 31 : 0;
+        const amount = (info >>> LS_AMOUNT_SHIFT) & 3;
+        if (amount !== 0) { mhi = (mhi << amount) | (mlo >>> (32 - amount)); mlo <<= amount; }
+        const sum = (blo >>> 0) + (mlo >>> 0);
+        const off = ((x[b + 1]! + mhi + (sum > 0xffffffff ? 1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
+        const scale = info & LS_SIZE_MASK;
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+          const r = d[i + 2]!;
+          if (op === Op.LDR_REG) {
+            if (scale === 3) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
+            else {
+              let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
+              let hi = 0;
+              if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
+              x[r] = v; x[r + 1] = hi;
+            }
+          } else {
+            if (scale === 3) { const w = off >>> 2; memory.ram32[w] = x[r]!; memory.ram32[w + 1] = x[r + 1]!; }
+            else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
+            else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
+            else memory.ram8[off] = x[r]!;
+            if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
+          }
+          break;
+        }
+        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
+        continue;
+      }
+      case Op.LDR_WB: case Op.STR_WB: {
+        // pre-index: access at Xn + imm; post-index: at Xn; then Xn = Xn + imm
+        const b = d[i + 3]!, info = d[i + 5]!, blo = x[b]!, bhi = x[b + 1]!;
+        const sum = (blo >>> 0) + d[i + 4]!;
+        const nlo = sum | 0, nhi = (bhi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+        const off = ((info & LS_POST) !== 0 ? bhi * 4294967296 + (blo >>> 0) : nhi * 4294967296 + (nlo >>> 0)) - memory.ramBase;
+        const scale = info & LS_SIZE_MASK;
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+          const r = d[i + 2]!;
+          if (op === Op.LDR_WB) {
+            if (scale === 3) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
+            else {
+              let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
+              let hi = 0;
+              if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
+              x[r] = v; x[r + 1] = hi;
+            }
+          } else {
+            if (scale === 3) { const w = off >>> 2; memory.ram32[w] = x[r]!; memory.ram32[w + 1] = x[r + 1]!; }
+            else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
+            else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
+            else memory.ram8[off] = x[r]!;
+            if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
+          }
+          // after the access: with Rt == Rn a load's written-back address wins, a store stored the old value
+          x[b] = nlo; x[b + 1] = nhi;
+          break;
+        }
+        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
+        continue;
+      }
+      case Op.LDP: case Op.STP: {
+        const b = d[i + 3]!, info = d[i + 5]!, blo = x[b]!, bhi = x[b + 1]!;
+        const sum = (blo >>> 0) + d[i + 4]!;
+        const nlo = sum | 0, nhi = (bhi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
+        const off = ((info & LS_POST) !== 0 ? bhi * 4294967296 + (blo >>> 0) : nhi * 4294967296 + (nlo >>> 0)) - memory.ramBase;
+        const scale = info & LS_SIZE_MASK;
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off <= memory.ramSize - (2 << scale) && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+          const r = d[i + 2]!, r2 = (info >>> LS_REG2_SHIFT) & 0xff, w = off >>> 2, ram = memory.ram32;
+          if (op === Op.LDP) {
+            if (scale === 3) {
+              const lo = ram[w]!, hi = ram[w + 1]!;
+              x[r2] = ram[w + 2]!; x[r2 + 1] = ram[w + 3]!;
+              x[r] = lo; x[r + 1] = hi; // Rt == Rt2: the first element (as QEMU)
+            } else if ((info & LS_SIGNED) === 0) {
+              const v = ram[w]!;
+              x[r2] = ram[w + 1]!; x[r2 + 1] = 0;
+              x[r] = v; x[r + 1] = 0;
+            } else { // LDPSW
+              const v = ram[w]! | 0, v2 = ram[w + 1]! | 0;
+              x[r2] = v2; x[r2 + 1] = v2 >> 31;
+              x[r] = v; x[r + 1] = v >> 31;
+            }
+          } else {
+            if (scale === 3) { ram[w] = x[r]!; ram[w + 1] = x[r + 1]!; ram[w + 2] = x[r2]!; ram[w + 3] = x[r2 + 1]!; }
+            else { ram[w] = x[r]!; ram[w + 1] = x[r2]!; }
+            const pages = memory.ramCodePages;
+            if (pages[off >>> 12] !== 0 || pages[(off + (2 << scale) - 1) >>> 12] !== 0) {
+              memory.notifyCodeWrite(memory.ramBase + off, 2 << scale); stale = true;
+            }
+          }
+          if ((info & LS_WRITEBACK) !== 0) { x[b] = nlo; x[b + 1] = nhi; }
+          break;
+        }
+        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
+        continue;
+      }
+
       // ---- everything else ---------------------------------------------------------------------
-      case O.OP_HANDLER: {
+      case Op.HANDLER: {
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
         cpu.retired = retiredBase + n;
         cpu.branched = false;
         HANDLERS[d[i + 7]!]!(cpu, d, i);
         if (cpu.branched) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; }
         else { const t = (pcLo >>> 0) + 4; pcLo = t | 0; if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; }
-        if (cpu.stopRequest) { cpu.fetchStale = true; }
+        stale = true;
         continue;
       }
-      case O.OP_UNDEFINED: {
+      case Op.UNDEFINED: {
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
         cpu.onUndefined?.(d[i + 1]!, undefinedName(d[i + 1]!));
         undefinedInstruction(cpu);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+        stale = true;
         continue;
       }
       default:
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
         cpu.stopRequest = { kind: 'fatal', why: `internal: unknown decoded op ${op}` };
-        cpu.fetchStale = true;
+        stale = true;
         continue;
     }
-    // Sequential next instruction (a page crossing is caught at the top of the loop).
-    const t = (pcLo >>> 0) + 4;
-    pcLo = t | 0;
-    if (t > 0xffffffff) pcHi = (pcHi + 1) | 0;
+    // Sequential next instruction (a page crossing is caught at the top of the loop;
+    // the low half wraps to 0 only when crossing a 4 GiB boundary).
+    pcLo = (pcLo + 4) | 0;
+    if ((pcLo & 0xfff) === 0) {
+      stale = true;
+      if (pcLo === 0) pcHi = (pcHi + 1) | 0;
+    }
   }
   cpu.pcLo = pcLo;
   cpu.pcHi = pcHi;
