@@ -11,6 +11,8 @@ import type { PhysicalMemory } from '../machine/physical-memory.js';
 import type { CpuModel } from './cpu-model.js';
 import type { ExceptionEvent } from './exceptions.js';
 import { MemoryPort } from '../mmu/memory-port.js';
+import { Mmu } from '../mmu/mmu.js';
+import { CodeHooks } from './code-hooks.js';
 
 export type StopReason =
   | { kind: 'budget' }
@@ -61,6 +63,8 @@ export class Cpu {
   /** Called when an encoding is UNDEFINED or not implemented, before the exception is taken. */
   onUndefined: ((word: number, name: string) => void) | undefined = undefined;
   readonly decodeCache = new DecodeCache();
+  /** Functions run when execution reaches given addresses (breakpoints, host functions). */
+  readonly hooks: CodeHooks = new CodeHooks(this);
   /** Constants too wide for a decoded slot (bitfield masks, …), referenced by index. */
   readonly constants: number[] = [];
 
@@ -79,6 +83,7 @@ export class Cpu {
   constructor(readonly memory: PhysicalMemory, readonly model: CpuModel) {
     this.sys = new SystemRegisters(this, model);
     this.port = new MemoryPort(this, memory);
+    this.port.mmu = new Mmu(this, memory);
     this.reset();
     // A store into a page holding decoded code drops its decodes; the loop re-fetches.
     memory.onCodeWrite = (pa) => {
@@ -102,6 +107,7 @@ export class Cpu {
     this.pan = 0; this.uao = 0; this.dit = 0; this.ssbs = 0; this.il = 0; this.ss = 0; this.btype = 0;
     this.fpcr = 0; this.fpsr = 0;
     this.sys.reset();
+    this.port.reset();
     this.fetchStale = true;
     this.exclusiveAddress = -1;
   }

@@ -22,7 +22,7 @@ import './exec/all.js';
 
 const EMPTY_BLOCK = new Int32Array(STRIDE * 1024);
 
-/** Decodes the word at physical address `pa` into slot i of `block`; returns the op. */
+/** Decodes `word` into slot i of `block`; returns the op. */
 function decodeSlot(cpu: Cpu, block: Int32Array, i: number, word: number): number {
   block[i + 1] = word;
   const def = decodeBase(word);
@@ -36,6 +36,21 @@ function decodeSlot(cpu: Cpu, block: Int32Array, i: number, word: number): numbe
     return Op.UNDEFINED;
   }
   return block[i]!;
+}
+
+/** Like decodeSlot, but a hooked address gets a HOOK slot with the real decode in the hook's shadow. */
+function decodeAt(cpu: Cpu, block: Int32Array, i: number, word: number, pcLo: number, pcHi: number): number {
+  if (cpu.hooks.count > 0) {
+    const id = cpu.hooks.lookup(pcLo, pcHi);
+    if (id >= 0) {
+      decodeSlot(cpu, cpu.hooks.shadow(id), 0, word);
+      block[i] = Op.HOOK;
+      block[i + 1] = word;
+      block[i + 7] = id;
+      return Op.HOOK;
+    }
+  }
+  return decodeSlot(cpu, block, i, word);
 }
 
 /** Name of what an UNDEFINED slot holds, for the report. */
@@ -68,7 +83,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
   let stale = true;
   cpu.stopRequest = undefined;
 
-  while (n < budget) {
+  main: while (n < budget) {
     if (stale) {
       cpu.pcLo = pcLo; cpu.pcHi = pcHi;
       cpu.retired = retiredBase + n;
@@ -104,7 +119,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
       }
       stale = false;
     }
-    const i = (pcLo & 0xffc) << 1;
+    let i = (pcLo & 0xffc) << 1;
     let op = block[i]!;
     if (op === Op.UNDECODED) {
       const word = memory.read32(pagePa + (pcLo & 0xffc));
@@ -116,10 +131,12 @@ export function run(cpu: Cpu, budget: number): StopReason {
         stale = true;
         continue;
       }
-      op = decodeSlot(cpu, block, i, word);
+      op = decodeAt(cpu, block, i, word, pcLo, pcHi);
     }
     n++;
-    const d = block;
+    let d = block;
+    // `dispatch` re-enters the switch for a hooked instruction's shadow slot.
+    dispatch: for (;;) {
     switch (op) {
       // ---- add/subtract immediate ------------------------------------------
       // (The helpers in exec/arith.ts state the same arithmetic; it is written out
@@ -314,7 +331,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.BL: {
         const ret = (pcLo >>> 0) + 4;
@@ -323,7 +340,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.B_COND: {
         // ConditionHolds(cond), written out (see cpu.conditionHolds)
@@ -345,7 +362,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.CBZ_X: case Op.CBNZ_X: case Op.CBZ_W: case Op.CBNZ_W: {
         const r = d[i + 2]!;
@@ -355,7 +372,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.TBZ: case Op.TBNZ: {
         const r = d[i + 2]!, bit = d[i + 3]!;
@@ -365,7 +382,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         pcLo = t | 0;
         if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; else if (t < 0) pcHi = (pcHi - 1) | 0;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.BR: case Op.BLR: case Op.RET: {
         const r = d[i + 2]!;
@@ -376,7 +393,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         pcLo = tlo; pcHi = thi;
         stale = (pcLo & ~0xfff) !== pageLo || pcHi !== pageHi;
-        continue;
+        continue main;
       }
       case Op.NOP:
         break;
@@ -404,7 +421,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue;
+        continue main;
       }
       case Op.STR_X_IMM: case Op.STR_W_IMM: case Op.STR_IMM: {
         const b = d[i + 3]!, blo = x[b]!;
@@ -422,7 +439,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue;
+        continue main;
       }
       case Op.LDR_REG: case Op.STR_REG: {
         // address = Xn + (Extend(Rm) << amount)
@@ -455,7 +472,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue;
+        continue main;
       }
       case Op.LDR_WB: case Op.STR_WB: {
         // pre-index: access at Xn + imm; post-index: at Xn; then Xn = Xn + imm
@@ -487,7 +504,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue;
+        continue main;
       }
       case Op.LDP: case Op.STP: {
         const b = d[i + 3]!, info = d[i + 5]!, blo = x[b]!, bhi = x[b + 1]!;
@@ -524,7 +541,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue;
+        continue main;
       }
 
       // ---- everything else ---------------------------------------------------------------------
@@ -536,7 +553,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         if (cpu.branched) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; }
         else { const t = (pcLo >>> 0) + 4; pcLo = t | 0; if (t > 0xffffffff) pcHi = (pcHi + 1) | 0; }
         stale = true;
-        continue;
+        continue main;
       }
       case Op.UNDEFINED: {
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
@@ -544,13 +561,29 @@ export function run(cpu: Cpu, budget: number): StopReason {
         undefinedInstruction(cpu);
         pcLo = cpu.pcLo; pcHi = cpu.pcHi;
         stale = true;
-        continue;
+        continue main;
+      }
+      case Op.HOOK: {
+        cpu.pcLo = pcLo; cpu.pcHi = pcHi;
+        cpu.retired = retiredBase + n - 1;
+        cpu.branched = false;
+        const id = d[i + 7]!;
+        cpu.hooks.fire(id);
+        stale = true;
+        if (cpu.stopRequest) { n--; continue main; } // the hooked instruction did not retire
+        if (cpu.branched) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; continue main; }
+        d = cpu.hooks.shadow(id);
+        i = 0;
+        op = d[0]!;
+        continue dispatch;
       }
       default:
         cpu.pcLo = pcLo; cpu.pcHi = pcHi;
         cpu.stopRequest = { kind: 'fatal', why: `internal: unknown decoded op ${op}` };
         stale = true;
-        continue;
+        continue main;
+    }
+    break;
     }
     // Sequential next instruction (a page crossing is caught at the top of the loop;
     // the low half wraps to 0 only when crossing a 4 GiB boundary).

@@ -14,6 +14,7 @@ export const enum Op {
   UNDECODED = 0,
   UNDEFINED = 1,
   HANDLER = 2,
+  HOOK = 3,
   ADD_IMM_X = 10,
   ADD_IMM_W = 11,
   SUB_IMM_X = 12,
@@ -88,6 +89,8 @@ export const OP_UNDECODED = Op.UNDECODED;
 export const OP_UNDEFINED = Op.UNDEFINED;
 /** f = handler index. */
 export const OP_HANDLER = Op.HANDLER;
+/** f = code-hook id (src/cpu/code-hooks.ts); the original instruction is in the hook's shadow slot. */
+export const OP_HOOK = Op.HOOK;
 
 // a = destination slot, b = source slot, c = immediate (already shifted; fits 24 bits)
 export const OP_ADD_IMM_X = Op.ADD_IMM_X;
