@@ -3,9 +3,16 @@
  * translation regime and performs the access on physical memory, raising the
  * architectural fault (alignment, translation, external abort) when it fails.
  *
- * This first version implements the MMU-off behaviour of every regime (flat
- * mapping, Device memory for data accesses). The stage-1/stage-2 walker and
- * the TLB (src/mmu/walk.ts, src/mmu/tlb.ts) plug in through translateEnabled.
+ * Translation has two tiers. The fast arrays here are direct-mapped, one per
+ * (EL, PSTATE.PAN, access type), keyed by the VA's 4 KiB page: a hit is a
+ * permitted, aligned access and costs two int32 compares and an add, with no
+ * call and no allocation. A miss goes to the translation unit (src/mmu/mmu.ts:
+ * regimes, TLB, table walks, faults), which fills the array for that access
+ * type when the access is permitted. The arrays are flushed (in O(1), by
+ * bumping an epoch kept in the tags' low bits) whenever anything they depend
+ * on changes: TLB maintenance, writes to translation registers, reset.
+ * Without a translation unit, the MMU-off behaviour below applies (flat
+ * mapping, Device memory for data accesses).
  */
 import type { Cpu } from '../cpu/cpu.js';
 import type { PhysicalMemory } from '../machine/physical-memory.js';
@@ -17,7 +24,18 @@ export const enum Access {
   Read = 0,
   Write = 1,
   Fetch = 2,
+  /** LDTR-style accesses: checked with EL0 permissions at EL1 (unless PSTATE.UAO). Never served by the fast arrays. */
+  ReadUnprivileged = 3,
+  WriteUnprivileged = 4,
 }
+
+/** Fast arrays: 256 pages per (EL, PAN, access type) slot. */
+const FAST_BITS = 8;
+const FAST_MASK = (1 << FAST_BITS) - 1;
+/** Slots: EL (2 bits) x PAN (1 bit) x access type (3 bits). */
+const FAST_SLOTS = 4 * 2 * 8;
+/** Epochs live in the tag's low 12 bits (a page address has them zero); 0 never matches. */
+const EPOCH_LIMIT = 0xfff;
 
 const SCTLR_EL1 = sysregId('sctlr_el1');
 const SCTLR_EL2 = sysregId('sctlr_el2');
@@ -46,6 +64,10 @@ export interface TranslationUnit {
   addressTranslate(op: string, vaLo: number, vaHi: number): void;
   /** Called after writes to registers that change translation (SCTLR, TCR, TTBR, HCR, VTCR, VTTBR, MAIR). */
   translationControlChanged(): void;
+  /** Forgets every cached translation (CPU reset). */
+  reset(): void;
+  /** VA → PA with no side effects (no fault taken, TLB untouched); -1 when it would fault. For traces and debuggers. */
+  probe?(vaLo: number, vaHi: number, access: Access): number;
 }
 
 export class MemoryPort {
@@ -54,24 +76,106 @@ export class MemoryPort {
   /** The stage-1/stage-2 translation unit; undefined until src/mmu installs one. */
   mmu: TranslationUnit | undefined = undefined;
 
+  /** Fast arrays: tag = VA page bits [31:12] | epoch, VA bits [63:32], and the PA of the page. */
+  private readonly fastTagLo = new Int32Array(FAST_SLOTS << FAST_BITS);
+  private readonly fastTagHi = new Int32Array(FAST_SLOTS << FAST_BITS);
+  private readonly fastPa = new Float64Array(FAST_SLOTS << FAST_BITS);
+  private epoch = 1;
+
+  /**
+   * ISS[24:14] (ISV, SAS, SSE, SRT, SF, AR) of the load/store being executed,
+   * set by its handler around read/write (0 = no valid syndrome); reported
+   * for stage-2 data aborts taken to EL2.
+   */
+  accessSyndrome = 0;
+  /** Set by LDTR/STTR-style handlers around read/write: the access is checked with EL0 permissions. */
+  unprivileged = false;
+
+  /** translationOn() per EL, recomputed after translation registers change. */
+  private readonly onByEl = [false, false, false, false];
+  private onStale = true;
+
   constructor(private readonly cpu: Cpu, private readonly memory: PhysicalMemory) {}
 
   /** True when the current regime translates (stage 1 on, or stage 2 for EL1&0). */
   translationOn(): boolean {
-    const cpu = this.cpu;
-    if (cpu.el === 2) return (cpu.sys.lo(SCTLR_EL2) & 1) !== 0;
-    if ((cpu.sys.lo(SCTLR_EL1) & 1) !== 0) return true;
-    return cpu.model.hasEl2 && (cpu.sys.lo(HCR_EL2) & 1) !== 0;
+    if (this.onStale) this.computeTranslationOn();
+    return this.onByEl[this.cpu.el]!;
   }
 
-  /** VA → PA for an access of `size` bytes; -1 when a fault was taken. */
+  private computeTranslationOn(): void {
+    const cpu = this.cpu;
+    const stage2 = cpu.model.hasEl2 && (cpu.sys.lo(HCR_EL2) & ((1 << 12) | 1)) !== 0; // HCR_EL2.{DC,VM}
+    const el1 = (cpu.sys.lo(SCTLR_EL1) & 1) !== 0 || stage2;
+    this.onByEl[0] = el1;
+    this.onByEl[1] = el1;
+    this.onByEl[2] = (cpu.sys.lo(SCTLR_EL2) & 1) !== 0;
+    this.onByEl[3] = false;
+    this.onStale = false;
+  }
+
+  /**
+   * VA → PA for an access of `size` bytes (a power of two); -1 when a fault
+   * was taken (or a stop requested). The hot path: aligned accesses whose page
+   * is in the fast array for this EL, PAN and access type.
+   *
+   * An unaligned access that crosses a 4 KiB page boundary is translated (and
+   * checked) here for its first page only: callers that access physical
+   * memory themselves must send such accesses through read/write, which
+   * translate both pages.
+   */
   translate(vaLo: number, vaHi: number, access: Access, size: number): number {
-    if (this.translationOn()) {
-      if (!this.mmu) {
-        this.cpu.stopRequest = { kind: 'fatal', why: 'address translation is enabled but no MMU model is installed' };
-        return -1;
+    if ((vaLo & (size - 1)) === 0) {
+      const cpu = this.cpu;
+      const i = (((((cpu.el << 1) | cpu.pan) << 3) | access) << FAST_BITS) | ((vaLo >>> 12) & FAST_MASK);
+      if (this.fastTagLo[i] === ((vaLo & ~0xfff) | this.epoch) && this.fastTagHi[i] === vaHi) {
+        return this.fastPa[i]! + (vaLo & 0xfff);
       }
-      return this.mmu.translate(vaLo, vaHi, access, size);
+    }
+    return this.translateMiss(vaLo, vaHi, access, size);
+  }
+
+  /** Fast-array miss: the translation unit, or the MMU-off behaviour without one. */
+  private translateMiss(vaLo: number, vaHi: number, access: Access, size: number): number {
+    const mmu = this.mmu;
+    if (mmu !== undefined) return mmu.translate(vaLo, vaHi, access, size);
+    return this.translateWithoutMmu(vaLo, vaHi, access, size);
+  }
+
+  /** Records a permitted translation in the fast array of (el, pan, access). */
+  fillFast(el: number, pan: number, access: Access, vaLo: number, vaHi: number, paPage: number): void {
+    const i = (((((el << 1) | pan) << 3) | access) << FAST_BITS) | ((vaLo >>> 12) & FAST_MASK);
+    this.fastTagLo[i] = (vaLo & ~0xfff) | this.epoch;
+    this.fastTagHi[i] = vaHi;
+    this.fastPa[i] = paPage;
+  }
+
+  /** Invalidates every fast-array entry. */
+  flushFast(): void {
+    this.onStale = true;
+    if (++this.epoch > EPOCH_LIMIT) {
+      this.fastTagLo.fill(0);
+      this.epoch = 1;
+    }
+  }
+
+  /** Translation registers changed: forwarded to the translation unit, and the fast arrays flushed. */
+  translationControlChanged(): void {
+    this.flushFast();
+    this.mmu?.translationControlChanged();
+  }
+
+  /** CPU reset: no cached translations survive. */
+  reset(): void {
+    this.flushFast();
+    this.mmu?.reset();
+  }
+
+  /** The MMU-off behaviour of every regime, used when no translation unit is installed. */
+  private translateWithoutMmu(vaLo: number, vaHi: number, access: Access, size: number): number {
+    if (this.translationOn()) {
+      this.cpu.stopRequest = { kind: 'fatal', why: 'address translation is enabled but no MMU model is installed' };
+      return -1;
     }
     // MMU off: flat mapping; an address beyond the PA size is an address-size fault at level 0.
     const paBits = this.cpu.model.paBits;
@@ -88,6 +192,14 @@ export class MemoryPort {
     return hi * 4294967296 + (vaLo >>> 0);
   }
 
+  /** VA → PA without side effects, for traces and debuggers; -1 when unknown or faulting. */
+  probe(vaLo: number, vaHi: number, access: Access): number {
+    if (this.translationOn()) return this.mmu?.probe ? this.mmu.probe(vaLo, vaHi, access) : -1;
+    const hi = vaHi >>> 0;
+    if (hi >= 2 ** (this.cpu.model.paBits - 32)) return -1;
+    return hi * 4294967296 + (vaLo >>> 0);
+  }
+
   /** TLB maintenance: forwarded to the translation unit (nothing is cached without one). */
   tlbi(op: string, xtLo: number, xtHi: number): void {
     this.mmu?.tlbi(op, xtLo, xtHi);
@@ -100,18 +212,19 @@ export class MemoryPort {
     this.cpu.sys.set(par, vaLo & ~0xfff, vaHi & 0xffff);
   }
 
-  /** Raises an instruction or data abort for the current access. */
-  fault(vaLo: number, vaHi: number, access: Access, fsc: number, _size: number): void {
+  /** Raises an instruction or data abort for the current access; `syndrome` = extra ISS bits of a data abort (ISV…). */
+  fault(vaLo: number, vaHi: number, access: Access, fsc: number, _size: number, syndrome = 0): void {
     const cpu = this.cpu;
     const target = syncTargetEl(cpu);
     const lower = target > cpu.el;
     let ec: number;
     let iss = fsc;
+    if (access !== Access.Fetch) iss |= syndrome;
     if (access === Access.Fetch) {
       ec = lower ? EC.INSN_ABORT_LOWER : EC.INSN_ABORT_SAME;
     } else {
       ec = lower ? EC.DATA_ABORT_LOWER : EC.DATA_ABORT_SAME;
-      if (access === Access.Write) iss |= 1 << 6; // WnR
+      if (access === Access.Write || access === Access.WriteUnprivileged) iss |= 1 << 6; // WnR
     }
     takeException(cpu, {
       targetEl: target, ec, iss, il: 1, returnLo: cpu.pcLo, returnHi: cpu.pcHi,
@@ -159,15 +272,76 @@ export class MemoryPort {
   }
 
   /** Virtual read; false when an exception was taken. */
-  read(vaLo: number, vaHi: number, size: number, out: Int32Array, at: number): boolean {
-    const pa = this.translate(vaLo, vaHi, Access.Read, size);
+  read(vaLo: number, vaHi: number, size: number, out: Int32Array, at: number, access: Access = Access.Read): boolean {
+    if (this.unprivileged && access === Access.Read) access = Access.ReadUnprivileged;
+    if ((vaLo & 0xfff) + size > 0x1000) return this.readAcrossPages(vaLo, vaHi, size, out, at, access);
+    const pa = this.translate(vaLo, vaHi, access, size);
     if (pa < 0) return false;
-    return this.readPhysical(pa, size, out, at, vaLo, vaHi, Access.Read);
+    return this.readPhysical(pa, size, out, at, vaLo, vaHi, access);
   }
 
-  write(vaLo: number, vaHi: number, size: number, lo: number, hi: number): boolean {
-    const pa = this.translate(vaLo, vaHi, Access.Write, size);
+  write(vaLo: number, vaHi: number, size: number, lo: number, hi: number, access: Access = Access.Write): boolean {
+    if (this.unprivileged && access === Access.Write) access = Access.WriteUnprivileged;
+    if ((vaLo & 0xfff) + size > 0x1000) return this.writeAcrossPages(vaLo, vaHi, size, lo, hi, access);
+    const pa = this.translate(vaLo, vaHi, access, size);
     if (pa < 0) return false;
     return this.writePhysical(pa, size, lo, hi, vaLo, vaHi);
+  }
+
+  /**
+   * Translates both pages of an access that crosses a page boundary (the
+   * first page's fault first); returns the PA of the first byte (-1 after a
+   * fault) and leaves the second page's PA in `secondPa`.
+   */
+  private translatePair(vaLo: number, vaHi: number, size: number, access: Access): number {
+    const pa1 = this.translate(vaLo, vaHi, access, size);
+    if (pa1 < 0) return -1;
+    const next = (vaLo >>> 0) + (0x1000 - (vaLo & 0xfff));
+    const nextLo = next | 0;
+    const nextHi = (vaHi + (next > 0xffffffff ? 1 : 0)) | 0;
+    const pa2 = this.translate(nextLo, nextHi, access, 1);
+    if (pa2 < 0) return -1;
+    this.secondPa = pa2;
+    return pa1;
+  }
+
+  private secondPa = 0;
+
+  /** A page-crossing read, byte by byte from the two translated pages (little-endian). */
+  private readAcrossPages(vaLo: number, vaHi: number, size: number, out: Int32Array, at: number, access: Access): boolean {
+    const pa1 = this.translatePair(vaLo, vaHi, size, access);
+    if (pa1 < 0) return false;
+    const pa2 = this.secondPa;
+    const first = 0x1000 - (vaLo & 0xfff);
+    const m = this.memory;
+    let lo = 0, hi = 0;
+    for (let k = 0; k < size; k++) {
+      const b = m.read8(k < first ? pa1 + k : pa2 + (k - first));
+      if (m.lastFault !== MemoryFault.None) {
+        this.fault(vaLo, vaHi, access, FSC.SYNC_EXTERNAL, size);
+        return false;
+      }
+      if (k < 4) lo |= b << (8 * k);
+      else hi |= b << (8 * (k - 4));
+    }
+    out[at] = lo | 0;
+    out[at + 1] = hi | 0;
+    return true;
+  }
+
+  private writeAcrossPages(vaLo: number, vaHi: number, size: number, lo: number, hi: number, access: Access): boolean {
+    const pa1 = this.translatePair(vaLo, vaHi, size, access);
+    if (pa1 < 0) return false;
+    const pa2 = this.secondPa;
+    const first = 0x1000 - (vaLo & 0xfff);
+    const m = this.memory;
+    for (let k = 0; k < size; k++) {
+      const b = (k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4))) & 0xff;
+      if (!m.write8(k < first ? pa1 + k : pa2 + (k - first), b)) {
+        this.fault(vaLo, vaHi, access, FSC.SYNC_EXTERNAL, size);
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -1,0 +1,452 @@
+/**
+ * VMSAv8-64 translation table walks for one stage at a time, reading like the
+ * Arm ARM's AArch64.S1Walk / AArch64.S2Walk and the permission checks of
+ * AArch64.S1CheckPermissions / AArch64.S2CheckPermissions:
+ *
+ *  - stage 1 (EL2 or EL1&0 regime): table, block and page descriptors for
+ *    4, 16 and 64 KiB granules from any start level; output-address size
+ *    checks; hierarchical APTable/XNTable/PXNTable (unless HPD); AP/UXN/PXN,
+ *    WXN, PAN; with stage 2 enabled, every table address is itself
+ *    translated by stage 2, a fault there being a stage-2 fault on the
+ *    stage-1 walk (S1PTW);
+ *  - stage 2: VTCR_EL2 start level with concatenated tables, S2AP, XN (with
+ *    FEAT_XNX the EL1/EL0 split), MemAttr;
+ *  - the access flag faults unless hardware update is enabled (FEAT_HAFDBS:
+ *    TCR.HA sets AF, TCR.HD with DBM makes a clean page writable on a write),
+ *    then the descriptor is updated after the permission check passes;
+ *  - alignment faults for unaligned data accesses to Device memory.
+ *
+ * Results and faults go to fields of the walker (no allocation). Addresses
+ * are (lo, hi) int32 halves; physical addresses become JS numbers only to
+ * index physical memory.
+ */
+import type { CpuModel } from '../cpu/cpu-model.js';
+import type { PhysicalMemory } from '../machine/physical-memory.js';
+import { MemoryFault } from '../machine/physical-memory.js';
+import { Access } from './memory-port.js';
+import { isDevice, mairAttribute, stage2Attribute } from './attributes.js';
+import { hasXnx, Stage1Regime, TableWalkParams } from './regime.js';
+import { GLOBAL, NO_LEVEL, TranslationCache } from './tlb.js';
+
+/** Kinds of translation fault, reported in ESR_ELx.{DFSC,IFSC} and PAR_EL1.FST. */
+export const enum FaultType {
+  None = 0,
+  Translation = 1,
+  AddressSize = 2,
+  AccessFlag = 3,
+  Permission = 4,
+  Alignment = 5,
+  /** Synchronous external abort on a translation table walk (reading a descriptor failed). */
+  ExternalOnWalk = 6,
+  /** Synchronous external abort on the access itself. */
+  External = 7,
+}
+
+/** The fault status code (DFSC/IFSC/FST) of a fault at a level. */
+export function faultStatusCode(type: FaultType, level: number): number {
+  switch (type) {
+    case FaultType.AddressSize: return 0b000000 | level;
+    case FaultType.Translation: return 0b000100 | level;
+    case FaultType.AccessFlag: return 0b001000 | level;
+    case FaultType.Permission: return 0b001100 | level;
+    case FaultType.ExternalOnWalk: return 0b010100 | level;
+    case FaultType.External: return 0b010000;
+    case FaultType.Alignment: return 0b100001;
+    default: return 0;
+  }
+}
+
+export class FaultRecord {
+  type: FaultType = FaultType.None;
+  level = 0;
+  /** A stage-2 fault (taken to EL2, HPFAR_EL2 = the IPA). */
+  stage2 = false;
+  /** A stage-2 fault on a stage-1 table walk. */
+  s1ptw = false;
+  /** The faulting IPA of a stage-2 fault (the table address for S1PTW). */
+  ipaLo = 0;
+  ipaHi = 0;
+}
+
+/**
+ * Permission bits of a cached translation. Stage 1 (and combined): the
+ * privileged level (EL1, or EL2 for the EL2 regime) and EL0; PAN marks pages
+ * EL0 can read, which PSTATE.PAN makes inaccessible to EL1 data accesses.
+ */
+export const PERM_R = 1;
+export const PERM_W = 2;
+export const PERM_X = 4;
+export const PERM_UR = 8;
+export const PERM_UW = 16;
+export const PERM_UX = 32;
+export const PERM_PAN = 64;
+export const PERM_ALL = PERM_R | PERM_W | PERM_X | PERM_UR | PERM_UW | PERM_UX;
+/** Stage-2 permission bits: S2AP read/write, execution at EL1 and at EL0. */
+export const S2_R = 1;
+export const S2_W = 2;
+export const S2_X1 = 4;
+export const S2_X0 = 8;
+
+/** Whether stage-1 (or combined) permissions allow an access. */
+export function permits(perm: number, access: Access, privileged: boolean, pan: boolean): boolean {
+  if (privileged) {
+    if (access === Access.Fetch) return (perm & PERM_X) !== 0;
+    if (pan && (perm & PERM_PAN) !== 0) return false;
+    return (perm & (access === Access.Write ? PERM_W : PERM_R)) !== 0;
+  }
+  if (access === Access.Fetch) return (perm & PERM_UX) !== 0;
+  return (perm & (access === Access.Write ? PERM_UW : PERM_UR)) !== 0;
+}
+
+/** Whether stage-2 permissions allow an access (table walks are reads). */
+export function permitsStage2(perm: number, access: Access, el0: boolean): boolean {
+  if (access === Access.Fetch) return (perm & (el0 ? S2_X0 : S2_X1)) !== 0;
+  return (perm & (access === Access.Write ? S2_W : S2_R)) !== 0;
+}
+
+/** Stage-2 permissions folded into stage-1 permission bits (the combined TLB entry). */
+export function combinePermissions(s1: number, s2: number): number {
+  let p = s1;
+  if ((s2 & S2_R) === 0) p &= ~(PERM_R | PERM_UR);
+  if ((s2 & S2_W) === 0) p &= ~(PERM_W | PERM_UW);
+  if ((s2 & S2_X1) === 0) p &= ~PERM_X;
+  if ((s2 & S2_X0) === 0) p &= ~PERM_UX;
+  return p;
+}
+
+/** Index bits [lsb + n - 1 : lsb] of a 64-bit value in halves (12 <= lsb, n <= 20). */
+function indexBits(lo: number, hi: number, lsb: number, n: number): number {
+  let v: number;
+  if (lsb >= 32) v = hi >>> (lsb - 32);
+  else if (lsb + n <= 32) v = lo >>> lsb;
+  else v = (lo >>> lsb) | (hi << (32 - lsb));
+  return v & ((1 << n) - 1);
+}
+
+/** True if any bit at or above `n` (0 < n <= 64) is set. */
+export function bitsAbove(lo: number, hi: number, n: number): boolean {
+  if (n >= 64) return false;
+  if (n >= 32) return (hi >>> (n - 32)) !== 0;
+  return hi !== 0 || (lo >>> n) !== 0;
+}
+
+/** Block descriptors exist at level 1 and 2 for 4 KiB, level 2 only for 16 and 64 KiB (without 52-bit addresses). */
+function blockAllowed(granuleBits: number, level: number): boolean {
+  return granuleBits === 12 ? level === 1 || level === 2 : level === 2;
+}
+
+export class Walker {
+  // ---- configuration (set by the Mmu when registers change) -------------------
+  /** Stage-2 parameters, its context key in the stage-2 TLB, and whether stage 2 applies. */
+  readonly stage2 = new TableWalkParams();
+  stage2Context = 0;
+  /** HCR_EL2.PTW: a stage-1 walk to stage-2 Device memory is a stage-2 permission fault. */
+  stage2Ptw = false;
+  /** Descriptor updates and TLB fills; off for side-effect-free probes. */
+  sideEffects = true;
+
+  // ---- result of the last stage-1 walk ------------------------------------------
+  /** Output address (IPA when stage 2 follows, else PA) of the input address. */
+  outLo = 0;
+  outHi = 0;
+  level = 0;
+  /** log2 of the leaf's size (page or block). */
+  shift = 12;
+  /** MAIR-format attribute, shareability, PERM_* bits, and nG == 0. */
+  attr = 0;
+  sh = 0;
+  perm = 0;
+  global = true;
+
+  // ---- result of the last stage-2 translation -------------------------------------
+  s2OutLo = 0;
+  s2OutHi = 0;
+  s2Level = 0;
+  s2Shift = 12;
+  s2Attr = 0;
+  s2Sh = 0;
+  s2Perm = 0;
+
+  readonly fault = new FaultRecord();
+  /** Descriptor reads done since the counter was reset (for benchmarks and statistics). */
+  descriptorReads = 0;
+
+  private dLo = 0;
+  private dHi = 0;
+  private readonly scratch = new Uint32Array(2);
+  private readonly xnx: boolean;
+
+  constructor(
+    private readonly memory: PhysicalMemory,
+    model: CpuModel,
+    /** Stage-2 TLB consulted for table addresses and final IPAs (null: always walk). */
+    readonly stage2Tlb: TranslationCache | null,
+  ) {
+    this.xnx = hasXnx(model);
+  }
+
+  private fail(type: FaultType, level: number): false {
+    const f = this.fault;
+    f.type = type;
+    f.level = level;
+    f.stage2 = false;
+    f.s1ptw = false;
+    return false;
+  }
+
+  private failStage2(type: FaultType, level: number, ipaLo: number, ipaHi: number, s1ptw: boolean): false {
+    const f = this.fault;
+    f.type = type;
+    f.level = level;
+    f.stage2 = true;
+    f.s1ptw = s1ptw;
+    f.ipaLo = ipaLo;
+    f.ipaHi = ipaHi;
+    return false;
+  }
+
+  /** Reads the 64-bit descriptor at a physical address into dLo/dHi; false on an external abort. */
+  private readDescriptor(paLo: number, paHi: number): boolean {
+    this.descriptorReads++;
+    const m = this.memory;
+    const pa = paHi * 4294967296 + (paLo >>> 0);
+    const off = pa - m.ramBase;
+    if (off >= 0 && off < m.ramSize) {
+      const w = off >>> 2;
+      this.dLo = m.ram32[w]! | 0;
+      this.dHi = m.ram32[w + 1]! | 0;
+      return true;
+    }
+    m.read64(pa, this.scratch, 0);
+    if (m.lastFault !== MemoryFault.None) return false;
+    this.dLo = this.scratch[0]! | 0;
+    this.dHi = this.scratch[1]! | 0;
+    return true;
+  }
+
+  /** Hardware update of a descriptor's low word (AF set, AP[2]/S2AP[1] changed for DBM). */
+  private updateDescriptor(paLo: number, paHi: number, lo: number): boolean {
+    return this.memory.write32(paHi * 4294967296 + (paLo >>> 0), lo);
+  }
+
+  /**
+   * Stage-1 walk of `p` (one VA range of regime `r`) for the VA, checking the
+   * access: translation, address-size and access-flag faults at their level,
+   * then the alignment fault for unaligned data accesses to Device memory,
+   * then permissions. With `withStage2`, table addresses are IPAs translated
+   * by stage 2 (faults there are stage-2 faults with S1PTW).
+   */
+  walkStage1(
+    r: Stage1Regime, p: TableWalkParams, vaLo: number, vaHi: number,
+    access: Access, privileged: boolean, pan: boolean, unalignedData: boolean, withStage2: boolean, el0: boolean,
+  ): boolean {
+    if (p.walkDisabled) return this.fail(FaultType.Translation, 0);
+    if (p.baseOutOfRange) return this.fail(FaultType.AddressSize, 0);
+    const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
+    const oaCheck = oaBits < 48;
+    const oaShift = oaBits - 32;
+    let level = p.startLevel;
+    let n = p.startBits;
+    let tLo = p.baseLo, tHi = p.baseHi;
+    let tableAttrs = 0;
+    let descLo = 0, descHi = 0, descS2Perm = S2_R | S2_W;
+    for (;;) {
+      const lsb = g + stride * (3 - level);
+      const addrLo = tLo | (indexBits(vaLo, vaHi, lsb, n) << 3);
+      descLo = addrLo;
+      descHi = tHi;
+      if (withStage2) {
+        if (!this.translateStage2(addrLo, tHi, Access.Read, el0, false, true)) return false;
+        descLo = this.s2OutLo;
+        descHi = this.s2OutHi;
+        descS2Perm = this.s2Perm;
+      }
+      if (!this.readDescriptor(descLo, descHi)) return this.fail(FaultType.ExternalOnWalk, level);
+      const dLo = this.dLo, dHi = this.dHi;
+      if ((dLo & 1) === 0) return this.fail(FaultType.Translation, level);
+      if (level < 3 && (dLo & 2) !== 0) {
+        // Table descriptor: next-level table address, and the hierarchical attributes (bits [63:59]).
+        if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
+        tableAttrs |= dHi >>> 27;
+        tLo = dLo & ~((1 << g) - 1);
+        tHi = dHi & 0xffff;
+        level++;
+        n = stride;
+        continue;
+      }
+      if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.fail(FaultType.Translation, level);
+      if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
+
+      // Leaf: block or page.
+      const shift = lsb;
+      const offsetMask = (1 << shift) - 1;
+      this.outLo = (dLo & ~offsetMask) | (vaLo & offsetMask);
+      this.outHi = dHi & 0xffff;
+      this.level = level;
+      this.shift = shift;
+      let newLo = dLo;
+      if ((dLo & (1 << 10)) === 0) {
+        if (!p.hwAccessFlag) return this.fail(FaultType.AccessFlag, level);
+        newLo |= 1 << 10;
+      }
+      this.attr = mairAttribute(r.mairLo, r.mairHi, (dLo >>> 2) & 7);
+      this.sh = (dLo >>> 8) & 3;
+      this.global = !r.twoRanges || (dLo & (1 << 11)) === 0;
+      if (unalignedData && isDevice(this.attr)) return this.fail(FaultType.Alignment, 0);
+
+      // Access permissions: AP[2:1], (U)XN, PXN, narrowed by the table attributes, then WXN.
+      let ap2 = (dLo >>> 7) & 1;
+      let ap1 = (dLo >>> 6) & 1;
+      let xn = (dHi >>> 22) & 1;
+      let pxn = (dHi >>> 21) & 1;
+      if (ap2 === 1 && access === Access.Write && p.hwDirty && ((dHi >>> 19) & 1) === 1) {
+        ap2 = 0; // DBM: the write makes the page dirty (AP[2] cleared) instead of faulting
+        newLo &= ~(1 << 7);
+      }
+      if (!p.hierarchicalDisabled) {
+        if ((tableAttrs & 8) !== 0) ap2 = 1; // APTable[1]: no writes
+        if ((tableAttrs & 2) !== 0) xn = 1; // XNTable / UXNTable
+        if (r.twoRanges) {
+          if ((tableAttrs & 4) !== 0) ap1 = 0; // APTable[0]: no EL0 access
+          if ((tableAttrs & 1) !== 0) pxn = 1; // PXNTable
+        }
+      }
+      let perm: number;
+      if (!r.twoRanges) {
+        // One privilege level (EL2): AP[1] and PXN are ignored.
+        const w = ap2 === 0;
+        perm = PERM_R | (w ? PERM_W : 0) | (xn === 0 && !(w && r.wxn) ? PERM_X : 0);
+      } else {
+        const privW = ap2 === 0;
+        const userR = ap1 === 1;
+        const userW = userR && privW;
+        const userX = xn === 0 && !(userW && r.wxn);
+        // EL1 never executes what EL0 can write.
+        const privX = pxn === 0 && !(privW && r.wxn) && !userW;
+        perm = PERM_R | (privW ? PERM_W : 0) | (privX ? PERM_X : 0) |
+          (userR ? PERM_UR | PERM_PAN : 0) | (userW ? PERM_UW : 0) | (userX ? PERM_UX : 0);
+      }
+      this.perm = perm;
+      if (!permits(perm, access, privileged, pan)) return this.fail(FaultType.Permission, level);
+
+      if (newLo !== dLo && this.sideEffects) {
+        // The descriptor update is a write by the walk: with stage 2 it needs stage-2 write permission.
+        if (withStage2 && (descS2Perm & S2_W) === 0) {
+          return this.failStage2(FaultType.Permission, this.s2Level, addrLo, tHi, true);
+        }
+        if (!this.updateDescriptor(descLo, descHi, newLo)) return this.fail(FaultType.ExternalOnWalk, level);
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Stage 2 for an IPA: from the stage-2 TLB when it holds a usable entry,
+   * else by a walk (filling the TLB). `forWalk` marks the table address of a
+   * stage-1 walk (checked as a read, faults report S1PTW; HCR_EL2.PTW makes
+   * Device memory there a permission fault).
+   */
+  translateStage2(
+    ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean,
+  ): boolean {
+    const p = this.stage2;
+    if (p.walkDisabled || bitsAbove(ipaLo, ipaHi, p.inputBits)) {
+      return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
+    }
+    const tlb = this.stage2Tlb;
+    if (tlb !== null) {
+      const e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
+      if (e >= 0) {
+        const perm = tlb.perm[e]!, attr = tlb.attr[e]!;
+        if (permitsStage2(perm, access, el0) && !(isDevice(attr) && (unalignedData || (forWalk && this.stage2Ptw)))) {
+          const out = tlb.outPage[e]! + (ipaLo & 0xfff);
+          this.s2OutLo = out | 0;
+          this.s2OutHi = (out / 4294967296) | 0;
+          this.s2Perm = perm;
+          this.s2Attr = attr;
+          this.s2Sh = tlb.sh[e]!;
+          this.s2Level = tlb.level[e]! >>> 4;
+          this.s2Shift = tlb.shift[e]!;
+          return true;
+        }
+        // A cached entry that does not permit the access: walk again for the exact fault (or a newer descriptor).
+      }
+    }
+    if (!this.walkStage2(ipaLo, ipaHi, access, el0, unalignedData, forWalk)) return false;
+    if (tlb !== null && this.sideEffects) {
+      const pageLo = ipaLo & ~0xfff;
+      const outPage = this.s2OutHi * 4294967296 + ((this.s2OutLo & ~0xfff) >>> 0);
+      tlb.insert(pageLo, ipaHi, this.stage2Context, GLOBAL, outPage, -1, this.s2Perm, this.s2Attr, this.s2Sh,
+        this.s2Shift, (this.s2Level << 4) | NO_LEVEL);
+    }
+    return true;
+  }
+
+  /** The stage-2 walk proper (AArch64.S2Walk) with its checks. */
+  walkStage2(ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean): boolean {
+    const p = this.stage2;
+    if (p.walkDisabled || bitsAbove(ipaLo, ipaHi, p.inputBits)) {
+      return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
+    }
+    if (p.baseOutOfRange) return this.failStage2(FaultType.AddressSize, 0, ipaLo, ipaHi, forWalk);
+    const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
+    const oaCheck = oaBits < 48;
+    const oaShift = oaBits - 32;
+    let level = p.startLevel;
+    let n = p.startBits;
+    let tLo = p.baseLo, tHi = p.baseHi;
+    for (;;) {
+      const lsb = g + stride * (3 - level);
+      const addrLo = tLo | (indexBits(ipaLo, ipaHi, lsb, n) << 3);
+      if (!this.readDescriptor(addrLo, tHi)) return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
+      const dLo = this.dLo, dHi = this.dHi;
+      if ((dLo & 1) === 0) return this.failStage2(FaultType.Translation, level, ipaLo, ipaHi, forWalk);
+      if (level < 3 && (dLo & 2) !== 0) {
+        if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.failStage2(FaultType.AddressSize, level, ipaLo, ipaHi, forWalk);
+        tLo = dLo & ~((1 << g) - 1);
+        tHi = dHi & 0xffff;
+        level++;
+        n = stride;
+        continue;
+      }
+      if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.failStage2(FaultType.Translation, level, ipaLo, ipaHi, forWalk);
+      if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.failStage2(FaultType.AddressSize, level, ipaLo, ipaHi, forWalk);
+
+      const shift = lsb;
+      const offsetMask = (1 << shift) - 1;
+      this.s2OutLo = (dLo & ~offsetMask) | (ipaLo & offsetMask);
+      this.s2OutHi = dHi & 0xffff;
+      this.s2Level = level;
+      this.s2Shift = shift;
+      let newLo = dLo;
+      if ((dLo & (1 << 10)) === 0) {
+        if (!p.hwAccessFlag) return this.failStage2(FaultType.AccessFlag, level, ipaLo, ipaHi, forWalk);
+        newLo |= 1 << 10;
+      }
+      const attr = stage2Attribute((dLo >>> 2) & 0xf);
+      this.s2Attr = attr;
+      this.s2Sh = (dLo >>> 8) & 3;
+      if (unalignedData && isDevice(attr)) return this.failStage2(FaultType.Alignment, 0, ipaLo, ipaHi, false);
+      if (forWalk && this.stage2Ptw && isDevice(attr)) return this.failStage2(FaultType.Permission, level, ipaLo, ipaHi, true);
+
+      let s2ap = (dLo >>> 6) & 3;
+      if ((s2ap & 2) === 0 && access === Access.Write && !forWalk && p.hwDirty && ((dHi >>> 19) & 1) === 1) {
+        s2ap |= 2; // DBM: S2AP[1] set by the write
+        newLo |= 1 << 7;
+      }
+      // XN[1:0] (bits [54:53]) with FEAT_XNX: 00 both, 01 EL0 only, 10 none, 11 EL1 only; else XN = bit 54.
+      const xn = this.xnx ? (dHi >>> 21) & 3 : ((dHi >>> 22) & 1) << 1;
+      const x1 = xn === 0 || xn === 3;
+      const x0 = xn === 0 || xn === 1;
+      const perm = (s2ap & 1 ? S2_R : 0) | (s2ap & 2 ? S2_W : 0) | (x1 ? S2_X1 : 0) | (x0 ? S2_X0 : 0);
+      this.s2Perm = perm;
+      if (!permitsStage2(perm, forWalk ? Access.Read : access, el0)) {
+        return this.failStage2(FaultType.Permission, level, ipaLo, ipaHi, forWalk);
+      }
+      if (newLo !== dLo && this.sideEffects) {
+        if (!this.updateDescriptor(addrLo, tHi, newLo)) return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
+      }
+      return true;
+    }
+  }
+}
