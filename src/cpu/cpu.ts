@@ -60,8 +60,16 @@ export class Cpu {
   readonly port: MemoryPort;
   /** Called after every exception entry and return. */
   onException: ((e: ExceptionEvent) => void) | undefined = undefined;
+  /**
+   * Firmware behind SMC/HVC (PSCI on QEMU's virt): called by the SMC/HVC
+   * semantics when the call is not trapped to a guest EL; returns true when the
+   * firmware handled it (x0.. updated), false to take the architectural path.
+   */
+  firmwareCall: ((conduit: 'smc' | 'hvc') => boolean) | undefined = undefined;
   /** Called when an encoding is UNDEFINED or not implemented, before the exception is taken. */
   onUndefined: ((word: number, name: string) => void) | undefined = undefined;
+  /** The event register of WFE/SEV/SEVL (set by SEV, SEVL, exception return). */
+  eventRegister = 0;
   readonly decodeCache = new DecodeCache();
   /** Functions run when execution reaches given addresses (breakpoints, host functions). */
   readonly hooks: CodeHooks = new CodeHooks(this);
