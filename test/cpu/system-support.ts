@@ -54,7 +54,9 @@ export const POWER_OFF = 'movz w0, #0x8400, lsl #16\nmovk w0, #8\nsmc #0\n';
  * record ESR/ELR/FAR/SPSR (EL2: x20..x23, count in x24; EL1: x10..x13, count
  * in x14) and return past the faulting instruction (SVC/HVC already return
  * after it). `el2` runs first at EL2h; `el1`/`el0` are entered by helpers:
- * `toEl1`/`toEl0` are code snippets that eret there (EL1h / EL0t, DAIF masked).
+ * `to_el1`/`to_el0` eret there (EL1h / EL0t, DAIF masked). `hvc #0xfff` from EL1 resumes
+ * at EL2 at `el2_resume`, or at the address in x19 when it is nonzero; `svc #0xfff` from EL0
+ * resumes at EL1 at `el1_resume`.
  */
 export function program(parts: { el2?: string; el1?: string; el0?: string; hcr?: string }): string {
   let el2 = parts.el2 ?? '', el1 = parts.el1 ?? '';
@@ -102,6 +104,8 @@ handler2:
   mrs x21, elr_el2
   mrs x22, far_el2
   mrs x23, spsr_el2
+  bic x9, x23, #(1 << 20)   // return with PSTATE.IL clear
+  msr spsr_el2, x9
   add x24, x24, #1
   movz x9, #0x5a00, lsl #16
   movk x9, #0xfff
@@ -120,6 +124,9 @@ el2_resume_now:
   mov x9, #0x3c9
   msr spsr_el2, x9
   adr x9, el2_resume
+  cbz x19, 2f
+  mov x9, x19
+2:
   msr elr_el2, x9
   eret
 .balign 0x800
@@ -135,6 +142,8 @@ handler1:
   mrs x11, elr_el1
   mrs x12, far_el1
   mrs x13, spsr_el1
+  bic x9, x13, #(1 << 20)
+  msr spsr_el1, x9
   add x14, x14, #1
   movz x9, #0x5600, lsl #16
   movk x9, #0xfff

@@ -381,26 +381,27 @@ const H_IC = registerHandler('ic', (cpu, d, i) => {
 
 const enum DcOp { IVAC, SETWAY, ZVA, CVAC, CVAU, CIVAC, CVAP }
 const DCZID_EL0 = sysregId('dczid_el0');
+const trapDcToEl2 = (cpu: Cpu, word: number): void => systemAccessTrap(cpu, 2, EC.SYSREG, systemAccessIss(word));
+
 /** d[i+2] = Rt slot, d[i+3] = DcOp. Caches are coherent, so maintenance only checks its traps (and DC ZVA writes). */
 const H_DC = registerHandler('dc', (cpu, d, i) => {
   const el = cpu.el, op = d[i + 3]!, word = d[i + 1]!;
   const hcr = hcrLo(cpu);
-  const trapEl2 = (): void => systemAccessTrap(cpu, 2, EC.SYSREG, systemAccessIss(word));
   const s = d[i + 2]!;
   switch (op) {
     case DcOp.IVAC:
       if (el === 0) { undefinedSystem(cpu, word, 'dc ivac at EL0'); return; }
-      if (el === 1 && (hcr & HCR.TPCP) !== 0) { trapEl2(); return; }
+      if (el === 1 && (hcr & HCR.TPCP) !== 0) { trapDcToEl2(cpu, word); return; }
       // Invalidation can discard writes, so at EL1 it needs write permission (a fault is a data abort).
       if (el === 1 && cpu.port.translate(cpu.x[s]!, cpu.x[s + 1]!, Access.Write, 1) < 0) return;
       return;
     case DcOp.SETWAY:
       if (el === 0) { undefinedSystem(cpu, word, 'dc set/way at EL0'); return; }
-      if (el === 1 && (hcr & HCR.TSW) !== 0) trapEl2();
+      if (el === 1 && (hcr & HCR.TSW) !== 0) trapDcToEl2(cpu, word);
       return;
     case DcOp.ZVA: {
       if (el === 0 && (cpu.sys.lo(SCTLR_EL1) & (1 << 14)) === 0) { trapFromEl0(cpu, EC.SYSREG, systemAccessIss(word)); return; }
-      if (el < 2 && (hcr & HCR.TDZ) !== 0) { trapEl2(); return; }
+      if (el < 2 && (hcr & HCR.TDZ) !== 0) { trapDcToEl2(cpu, word); return; }
       // Zeroes the naturally aligned block of 4 << DCZID_EL0.BS bytes holding the address.
       const bytes = 4 << (cpu.sys.lo(DCZID_EL0) & 0xf);
       const baseLo = cpu.x[s]! & ~(bytes - 1), hi = cpu.x[s + 1]!;
@@ -412,7 +413,7 @@ const H_DC = registerHandler('dc', (cpu, d, i) => {
     default: {
       // CVAC, CVAU, CIVAC, CVAP: allowed at EL0 by SCTLR_EL1.UCI; TPU traps CVAU, TPCP the others.
       if (el === 0 && (cpu.sys.lo(SCTLR_EL1) & (1 << 26)) === 0) { trapFromEl0(cpu, EC.SYSREG, systemAccessIss(word)); return; }
-      if (el < 2 && (hcr & (op === DcOp.CVAU ? HCR.TPU : HCR.TPCP)) !== 0) trapEl2();
+      if (el < 2 && (hcr & (op === DcOp.CVAU ? HCR.TPU : HCR.TPCP)) !== 0) trapDcToEl2(cpu, word);
     }
   }
 });
