@@ -280,6 +280,72 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
     }));
   });
 
+  it('HCR_EL2.TGE and MDCR_EL2.TDE routing from EL0/EL1, events, barriers, DC ZVA, SP banking', () => {
+    expectSame('routing', program({
+      el2: `
+        adr x1, buf
+        mov x2, #-1
+        str x2, [x1]
+        str x2, [x1, #64]
+        dc zva, x1
+        ldr x3, [x1]
+        ldr x4, [x1, #64]
+        dc civac, x1
+        dc cvau, x1
+        ic ivau, x1
+        dsb sy
+        isb
+        clrex
+        sevl
+        wfe
+        sev
+        wfe
+        yield
+        mov x9, #(1 << 8)
+        msr mdcr_el2, x9
+        b to_el1
+      el2_resume:
+        msr mdcr_el2, xzr
+        // EL0 under HCR_EL2.TGE: its exceptions go to EL2.
+        movz x9, #0x8800, lsl #16
+        msr hcr_el2, x9
+        adr x19, 3f
+        mov x9, #0x3c0
+        msr spsr_el2, x9
+        adr x9, 2f
+        msr elr_el2, x9
+        eret
+      2:
+        svc #0x61
+        brk #0x62
+        udf #0x63
+        mrs x5, sctlr_el1
+        mrs x6, ctr_el0
+        svc #0xfff
+      3:
+        mov x9, #(1 << 31)
+        msr hcr_el2, x9
+        b 4f
+      .balign 64
+      buf: .fill 128, 1, 0x5a
+      4:`,
+      el1: `
+        brk #0x51
+        mov x9, #0x1000
+        msr sp_el0, x9
+        msr spsel, #0
+        add sp, sp, #0x10
+        mov x7, sp
+        msr spsel, #1
+        mrs x8, sp_el0
+        b to_el0
+      el1_resume:`,
+      el0: `
+        brk #0x71
+        mov x1, #1`,
+    }));
+  });
+
   it('PAN, UAO and SSBS on cortex-a76 (PSTATE forms, exception entry, SPSR)', () => {
     expectSame('a76 pstate', program({
       el2: 'b to_el1',

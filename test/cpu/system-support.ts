@@ -56,7 +56,7 @@ export const POWER_OFF = 'movz w0, #0x8400, lsl #16\nmovk w0, #8\nsmc #0\n';
  * after it). `el2` runs first at EL2h; `el1`/`el0` are entered by helpers:
  * `to_el1`/`to_el0` eret there (EL1h / EL0t, DAIF masked). `hvc #0xfff` from EL1 resumes
  * at EL2 at `el2_resume`, or at the address in x19 when it is nonzero; `svc #0xfff` from EL0
- * resumes at EL1 at `el1_resume`.
+ * resumes at EL1 at `el1_resume` (at EL2 like `hvc #0xfff` when HCR_EL2.TGE routes it there).
  */
 export function program(parts: { el2?: string; el1?: string; el0?: string; hcr?: string }): string {
   let el2 = parts.el2 ?? '', el1 = parts.el1 ?? '';
@@ -108,6 +108,10 @@ handler2:
   msr spsr_el2, x9
   add x24, x24, #1
   movz x9, #0x5a00, lsl #16
+  movk x9, #0xfff
+  cmp x20, x9
+  b.eq el2_resume_now
+  movz x9, #0x5600, lsl #16   // svc #0xfff from EL0 under HCR_EL2.TGE
   movk x9, #0xfff
   cmp x20, x9
   b.eq el2_resume_now
