@@ -6,12 +6,15 @@
  */
 import { runAsm, ASM_USAGE } from './asm.js';
 import { runStart } from './start.js';
+import { runRun, RUN_USAGE } from './run.js';
 
 const USAGE = `usage: pkvm-lab <command> [args]
 commands:
   asm FILE.S|FILE.s [options]   assemble to an ELF object or a flat image
+  run IMAGE [options]           run an image on the interpreter from EL2, as QEMU's virt would
   start                         the default job: assemble the documents' routines in asm/ and list them
 ${ASM_USAGE}
+${RUN_USAGE}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'asm': return runAsm(rest);
     case 'start': return runStart(rest);
+    case 'run': return runRun(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;
