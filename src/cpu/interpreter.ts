@@ -14,10 +14,8 @@ import { Access, FSC } from '../mmu/memory-port.js';
 import { MemoryFault } from '../machine/physical-memory.js';
 import { Op } from './ops.js';
 import { addWithCarry32, shiftValue32 } from './exec/arith.js';
-import { loadStoreSlowPath } from './exec/loadstore-access.js';
-import {
-  LS_AMOUNT_SHIFT, LS_EXT_MASK, LS_EXT_SXTW, LS_POST, LS_REG2_SHIFT, LS_REG64, LS_SIGNED, LS_SIZE_MASK, LS_WRITEBACK,
-} from './exec/loadstore-slot.js';
+import { codePageStore, fastOpTranslate, loadStoreSlowPath } from './exec/loadstore-access.js';
+import { LS } from './exec/loadstore-slot.js';
 import './exec/all.js';
 
 const EMPTY_BLOCK = new Int32Array(STRIDE * 1024);
@@ -399,66 +397,48 @@ export function run(cpu: Cpu, budget: number): StopReason {
         break;
 
       // ---- loads and stores (exec/loads-stores.ts) ------------------------------------------------
-      // Inline only the MMU-off case that hits the RAM fast window aligned (with the MMU off all data
-      // accesses are Device memory, so an unaligned one faults) and whose SP base, if any, is 16-byte
-      // aligned; anything else runs the handler, which translates, checks and faults properly.
-      case Op.LDR_X_IMM: case Op.LDR_W_IMM: case Op.LDR_IMM: {
-        const b = d[i + 3]!, blo = x[b]!;
-        const sum = (blo >>> 0) + d[i + 4]!;
-        const off = ((x[b + 1]! + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
-        const info = d[i + 5]!, scale = info & LS_SIZE_MASK;
-        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
-          const r = d[i + 2]!;
-          if (op === Op.LDR_X_IMM) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
-          else if (op === Op.LDR_W_IMM) { x[r] = memory.ram32[off >>> 2]!; x[r + 1] = 0; }
+      // Inline: an access that hits the RAM fast window aligned, through port.translate when the
+      // regime translates (a fault there is taken with the instruction syndrome from e), flat when
+      // it does not (MMU off: Device memory, so only aligned accesses can be inlined). Anything
+      // else (misaligned SP base, unaligned, MMIO, page-crossing pairs) runs the handler.
+      case Op.LDR_X_IMM: case Op.LDR_W_IMM: case Op.LDR_IMM: case Op.STR_X_IMM: case Op.STR_W_IMM: case Op.STR_IMM:
+      case Op.LDR_REG: case Op.STR_REG: case Op.LDR_WB: case Op.STR_WB: {
+        const b = d[i + 3]!, info = d[i + 5]!, e = d[i + 6]!, blo = x[b]!, bhi = x[b + 1]!;
+        // the offset: an immediate, or Extend(Rm) << amount
+        let olo: number, ohi: number;
+        if (op === Op.LDR_REG || op === Op.STR_REG) {
+          const m = d[i + 4]!;
+          olo = x[m]!; ohi = x[m + 1]!;
+          if ((info & LS.EXT_MASK) !== 0) ohi = (info & LS.EXT_MASK) === LS.EXT_SXTW ? olo >> 31 : 0;
+          const amount = (info >>> LS.AMOUNT_SHIFT) & 3;
+          if (amount !== 0) { ohi = (ohi << amount) | (olo >>> (32 - amount)); olo <<= amount; }
+        } else {
+          olo = d[i + 4]!; ohi = olo >> 31;
+        }
+        const sum = (blo >>> 0) + (olo >>> 0);
+        const nlo = sum | 0, nhi = (bhi + ohi + (sum > 0xffffffff ? 1 : 0)) | 0;
+        // post-index accesses the base itself
+        const post = (info & LS.POST) !== 0;
+        const vaLo = post ? blo : nlo, vaHi = post ? bhi : nhi;
+        const scale = info & LS.SIZE_MASK;
+        const load = (info & LS.LOAD) !== 0;
+        let off = -1;
+        if ((blo & e & 15) === 0) {
+          if (!port.translationOn()) off = vaHi * 4294967296 + (vaLo >>> 0) - memory.ramBase;
           else {
-            let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
-            let hi = 0;
-            if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
-            x[r] = v; x[r + 1] = hi;
+            const pa = fastOpTranslate(cpu, vaLo, vaHi, load ? Access.Read : Access.Write, 1 << scale, e & ~15, pcLo, pcHi, retiredBase + n);
+            if (pa < 0) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
+            off = pa - memory.ramBase;
           }
-          break;
         }
-        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue main;
-      }
-      case Op.STR_X_IMM: case Op.STR_W_IMM: case Op.STR_IMM: {
-        const b = d[i + 3]!, blo = x[b]!;
-        const sum = (blo >>> 0) + d[i + 4]!;
-        const off = ((x[b + 1]! + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
-        const scale = d[i + 5]! & LS_SIZE_MASK;
-        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize) {
           const r = d[i + 2]!;
-          if (scale === 3) { const w = off >>> 2; memory.ram32[w] = x[r]!; memory.ram32[w + 1] = x[r + 1]!; }
-          else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
-          else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
-          else memory.ram8[off] = x[r]!;
-          if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
-          break;
-        }
-        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue main;
-      }
-      case Op.LDR_REG: case Op.STR_REG: {
-        // address = Xn + (Extend(Rm) << amount)
-        const b = d[i + 3]!, m = d[i + 4]!, info = d[i + 5]!, blo = x[b]!;
-        let mlo = x[m]!, mhi = x[m + 1]!;
-        if ((info & LS_EXT_MASK) !== 0) mhi = (info & LS_EXT_MASK) === LS_EXT_SXTW ? mlo >> 31 : 0;
-        const amount = (info >>> LS_AMOUNT_SHIFT) & 3;
-        if (amount !== 0) { mhi = (mhi << amount) | (mlo >>> (32 - amount)); mlo <<= amount; }
-        const sum = (blo >>> 0) + (mlo >>> 0);
-        const off = ((x[b + 1]! + mhi + (sum > 0xffffffff ? 1 : 0)) | 0) * 4294967296 + (sum >>> 0) - memory.ramBase;
-        const scale = info & LS_SIZE_MASK;
-        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
-          const r = d[i + 2]!;
-          if (op === Op.LDR_REG) {
+          if (load) {
             if (scale === 3) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
             else {
-              let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
+              let v = scale === 2 ? memory.ram32[off >>> 2]! | 0 : scale === 0 ? memory.ram8[off]! : memory.ram8[off]! | (memory.ram8[off + 1]! << 8);
               let hi = 0;
-              if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
+              if ((info & LS.SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS.REG64) !== 0) hi = v >> 31; }
               x[r] = v; x[r + 1] = hi;
             }
           } else {
@@ -466,40 +446,11 @@ export function run(cpu: Cpu, budget: number): StopReason {
             else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
             else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
             else memory.ram8[off] = x[r]!;
-            if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
+            if (memory.ramCodePages[off >>> 12] !== 0 && codePageStore(cpu, memory.ramBase + off, 1 << scale)) stale = true;
           }
-          break;
-        }
-        loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
-        pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true;
-        continue main;
-      }
-      case Op.LDR_WB: case Op.STR_WB: {
-        // pre-index: access at Xn + imm; post-index: at Xn; then Xn = Xn + imm
-        const b = d[i + 3]!, info = d[i + 5]!, blo = x[b]!, bhi = x[b + 1]!;
-        const sum = (blo >>> 0) + d[i + 4]!;
-        const nlo = sum | 0, nhi = (bhi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
-        const off = ((info & LS_POST) !== 0 ? bhi * 4294967296 + (blo >>> 0) : nhi * 4294967296 + (nlo >>> 0)) - memory.ramBase;
-        const scale = info & LS_SIZE_MASK;
-        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
-          const r = d[i + 2]!;
-          if (op === Op.LDR_WB) {
-            if (scale === 3) { const w = off >>> 2; x[r] = memory.ram32[w]!; x[r + 1] = memory.ram32[w + 1]!; }
-            else {
-              let v = scale === 0 ? memory.ram8[off]! : scale === 1 ? memory.ram8[off]! | (memory.ram8[off + 1]! << 8) : memory.ram32[off >>> 2]! | 0;
-              let hi = 0;
-              if ((info & LS_SIGNED) !== 0) { const sh = 32 - (8 << scale); v = (v << sh) >> sh; if ((info & LS_REG64) !== 0) hi = v >> 31; }
-              x[r] = v; x[r + 1] = hi;
-            }
-          } else {
-            if (scale === 3) { const w = off >>> 2; memory.ram32[w] = x[r]!; memory.ram32[w + 1] = x[r + 1]!; }
-            else if (scale === 2) memory.ram32[off >>> 2] = x[r]!;
-            else if (scale === 1) { const v = x[r]!; memory.ram8[off] = v; memory.ram8[off + 1] = v >> 8; }
-            else memory.ram8[off] = x[r]!;
-            if (memory.ramCodePages[off >>> 12] !== 0) { memory.notifyCodeWrite(memory.ramBase + off, 1 << scale); stale = true; }
-          }
-          // after the access: with Rt == Rn a load's written-back address wins, a store stored the old value
-          x[b] = nlo; x[b + 1] = nhi;
+          // writeback after the access: with Rt == Rn a load's written-back address wins and a
+          // store has stored the old base (QEMU's CONSTRAINED UNPREDICTABLE choices)
+          if ((info & LS.WRITEBACK) !== 0) { x[b] = nlo; x[b + 1] = nhi; }
           break;
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);
@@ -510,16 +461,27 @@ export function run(cpu: Cpu, budget: number): StopReason {
         const b = d[i + 3]!, info = d[i + 5]!, blo = x[b]!, bhi = x[b + 1]!;
         const sum = (blo >>> 0) + d[i + 4]!;
         const nlo = sum | 0, nhi = (bhi + (sum > 0xffffffff ? 1 : sum < 0 ? -1 : 0)) | 0;
-        const off = ((info & LS_POST) !== 0 ? bhi * 4294967296 + (blo >>> 0) : nhi * 4294967296 + (nlo >>> 0)) - memory.ramBase;
-        const scale = info & LS_SIZE_MASK;
-        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off <= memory.ramSize - (2 << scale) && (blo & d[i + 6]!) === 0 && !port.translationOn()) {
-          const r = d[i + 2]!, r2 = (info >>> LS_REG2_SHIFT) & 0xff, w = off >>> 2, ram = memory.ram32;
+        const post = (info & LS.POST) !== 0;
+        const vaLo = post ? blo : nlo, vaHi = post ? bhi : nhi;
+        const scale = info & LS.SIZE_MASK, bytes = 2 << scale;
+        let off = -1;
+        // both elements in one page (a page-crossing pair takes the handler)
+        if ((blo & d[i + 6]! & 15) === 0 && (vaLo & 0xfff) <= 0x1000 - bytes) {
+          if (!port.translationOn()) off = vaHi * 4294967296 + (vaLo >>> 0) - memory.ramBase;
+          else {
+            const pa = fastOpTranslate(cpu, vaLo, vaHi, op === Op.LDP ? Access.Read : Access.Write, 1 << scale, 0, pcLo, pcHi, retiredBase + n);
+            if (pa < 0) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
+            off = pa - memory.ramBase;
+          }
+        }
+        if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off <= memory.ramSize - bytes) {
+          const r = d[i + 2]!, r2 = (info >>> LS.REG2_SHIFT) & 0xff, w = off >>> 2, ram = memory.ram32;
           if (op === Op.LDP) {
             if (scale === 3) {
               const lo = ram[w]!, hi = ram[w + 1]!;
               x[r2] = ram[w + 2]!; x[r2 + 1] = ram[w + 3]!;
               x[r] = lo; x[r + 1] = hi; // Rt == Rt2: the first element (as QEMU)
-            } else if ((info & LS_SIGNED) === 0) {
+            } else if ((info & LS.SIGNED) === 0) {
               const v = ram[w]!;
               x[r2] = ram[w + 1]!; x[r2 + 1] = 0;
               x[r] = v; x[r + 1] = 0;
@@ -531,12 +493,9 @@ export function run(cpu: Cpu, budget: number): StopReason {
           } else {
             if (scale === 3) { ram[w] = x[r]!; ram[w + 1] = x[r + 1]!; ram[w + 2] = x[r2]!; ram[w + 3] = x[r2 + 1]!; }
             else { ram[w] = x[r]!; ram[w + 1] = x[r2]!; }
-            const pages = memory.ramCodePages;
-            if (pages[off >>> 12] !== 0 || pages[(off + (2 << scale) - 1) >>> 12] !== 0) {
-              memory.notifyCodeWrite(memory.ramBase + off, 2 << scale); stale = true;
-            }
+            if (memory.ramCodePages[off >>> 12] !== 0 && codePageStore(cpu, memory.ramBase + off, bytes)) stale = true;
           }
-          if ((info & LS_WRITEBACK) !== 0) { x[b] = nlo; x[b + 1] = nhi; }
+          if ((info & LS.WRITEBACK) !== 0) { x[b] = nlo; x[b + 1] = nhi; }
           break;
         }
         loadStoreSlowPath(cpu, d, i, pcLo, pcHi, retiredBase + n);

@@ -167,9 +167,10 @@ export const OP_NOP = Op.NOP;
 
 // ---- loads and stores (src/cpu/exec/loads-stores.ts), 100–149 ----------------------------
 // Every load/store slot has the layout of src/cpu/exec/loadstore-slot.ts: a = Rt slot,
-// b = base slot, c = offset (or Rm slot), d = LS_* access info, e = 15 when the base is SP,
-// f = handler index. A FAST op does the MMU-off, aligned, in-RAM case inline and calls the
-// handler for everything else (translation on, MMIO, unaligned, misaligned SP, faults).
+// b = base slot, c = offset (or Rm slot), d = LS access info, e = SP mask (15 when the base is
+// SP) | instruction syndrome, f = handler index. A FAST op does the aligned, in-RAM case inline
+// (flat with the MMU off, through port.translate with it on) and calls the handler for
+// everything else (MMIO, unaligned, misaligned SP, page-crossing pairs, faults).
 /** 64-bit load/store, base + immediate (scaled or unscaled), no writeback. */
 export const OP_LDR_X_IMM = Op.LDR_X_IMM;
 /** 32-bit zero-extending load / 32-bit store, base + immediate, no writeback. */
