@@ -321,6 +321,8 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
         udf #0x63
         mrs x5, sctlr_el1
         mrs x6, ctr_el0
+        mrs x7, fpcr              // CPACR_EL1.FPEN trap, routed to EL2 as EC 0x00
+        msr daifset, #2
         svc #0xfff
       3:
         mov x9, #(1 << 31)

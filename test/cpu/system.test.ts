@@ -293,6 +293,11 @@ describe('system registers: access rules', () => {
     expect(x(r, 8)).toBe(0xffffffffn);
   });
 
+  it('PMU SET/CLR pairs share their state; PMCR_EL0 keeps N/IDCODE/IMP and reads P/C as 0', () => {
+    const r = runAsm(`mov x1, #0x5\nmsr pmcntenset_el0, x1\nmov x1, #0x2\nmsr pmcntenset_el0, x1\nmov x1, #0x4\nmsr pmcntenclr_el0, x1\nmrs x2, pmcntenset_el0\nmrs x3, pmcntenclr_el0\nmov x1, #-1\nmsr pmcr_el0, x1\nmrs x4, pmcr_el0\nmov x1, #1\nmsr oslar_el1, x1\nmrs x5, oslsr_el1\nmsr oslar_el1, xzr\nmrs x6, oslsr_el1\n${POWER_OFF}`);
+    expect([x(r, 2), x(r, 3), x(r, 4), x(r, 5), x(r, 6)]).toEqual([3n, 3n, 0x41013079n, 0xan, 0x8n]);
+  });
+
   it('FPCR/FPSR keep their defined bits', () => {
     const r = runAsm(`mov x1, #-1\nmsr fpcr, x1\nmrs x2, fpcr\nmsr fpsr, x1\nmrs x3, fpsr\n${POWER_OFF}`);
     expect([x(r, 2), x(r, 3)]).toEqual([0x07f70000n, 0xf800009fn]);

@@ -377,24 +377,17 @@ reg('pmcr_el0', {
 });
 reg('pmuserenr_el0', { minEl: 0, traps: TRAP.PMU, res0: [~0xf, -1] });
 // The SET/CLR pairs share one state, kept in the SET register.
-const setClear = (setName: string, clrName: string): void => {
-  const set = reg(setName, { ...PMU, res0: [~PMU_COUNTER_BITS, -1], onWrite: (cpu, oldLo) => cpu.sys.set(set, oldLo | cpu.sys.lo(set), 0) });
-  reg(clrName, {
-    ...PMU, res0: [~PMU_COUNTER_BITS, -1],
+function setClear(setName: string, clrName: string, opts: Options): void {
+  const set = reg(setName, { ...opts, res0: [~PMU_COUNTER_BITS, -1], onWrite: (cpu, oldLo) => cpu.sys.set(set, oldLo | cpu.sys.lo(set), 0) });
+  const clr: number = reg(clrName, {
+    ...opts, res0: [~PMU_COUNTER_BITS, -1],
     onRead: (cpu, out, at) => { out[at] = cpu.sys.lo(set); out[at + 1] = 0; },
-    onWrite: (cpu) => { const id = idOf(clrName); cpu.sys.set(set, cpu.sys.lo(set) & ~cpu.sys.lo(id), 0); },
-  });
-};
-setClear('pmcntenset_el0', 'pmcntenclr_el0');
-setClear('pmovsset_el0', 'pmovsclr_el0');
-{
-  const set = reg('pmintenset_el1', { traps: TRAP.PMU, res0: [~PMU_COUNTER_BITS, -1], onWrite: (cpu, oldLo) => cpu.sys.set(set, oldLo | cpu.sys.lo(set), 0) });
-  reg('pmintenclr_el1', {
-    traps: TRAP.PMU, res0: [~PMU_COUNTER_BITS, -1],
-    onRead: (cpu, out, at) => { out[at] = cpu.sys.lo(set); out[at + 1] = 0; },
-    onWrite: (cpu) => { const id = idOf('pmintenclr_el1'); cpu.sys.set(set, cpu.sys.lo(set) & ~cpu.sys.lo(id), 0); },
+    onWrite: (cpu) => cpu.sys.set(set, cpu.sys.lo(set) & ~cpu.sys.lo(clr), 0),
   });
 }
+setClear('pmcntenset_el0', 'pmcntenclr_el0', PMU);
+setClear('pmovsset_el0', 'pmovsclr_el0', PMU);
+setClear('pmintenset_el1', 'pmintenclr_el1', { traps: TRAP.PMU });
 reg('pmswinc_el0', { ...PMU, writeOnly: true, res0: [~0x3f, -1] });
 reg('pmselr_el0', { ...PMU, res0: [~0x1f, -1] });
 reg('pmceid0_el0', { ...PMU, readOnly: true });
