@@ -15,6 +15,10 @@
  * - MSR (immediate) trapped by SCTLR_EL1.UMA (MSR DAIFSet/DAIFClr at EL0):
  *   QEMU 7.2 swaps the Op1 and Op2 fields of the EC 0x18 ISS. The ESR values
  *   are accepted in that form, and so are copies of them in X registers.
+ * - QEMU keeps RES0/RES1 bits as software writes them (e.g. SCTLR_EL1[23],
+ *   RES1 without FEAT_PAN, written 0 by Linux); our MSR applies the
+ *   architecture's masks. A value an MRS reads may differ from QEMU's in its
+ *   RES0/RES1 bits only (and copies of it likewise).
  * - Instructions whose results read the generic timer differ by design (the
  *   counter is instruction-based here): callers list those PCs in `ignoreAfterPc`.
  */
@@ -23,7 +27,8 @@ import type { CpuModel } from '../../src/cpu/cpu-model.js';
 import { run } from '../../src/cpu/interpreter.js';
 import { EC, syncTargetEl, takeException, VectorKind, type ExceptionEvent } from '../../src/cpu/exceptions.js';
 import { createVirtMachine } from '../../src/machine/virt.js';
-import { buildImage, runQemu, type QemuRecord } from '../helpers/qemu.js';
+import { sysregIdByEncoding } from '../../src/cpu/sysregs/system-registers.js';
+import { buildImage, runQemu, type BuiltImage, type QemuRecord } from '../helpers/qemu.js';
 import { isInsnRecord, type QemuExceptionEvent, type QemuInsnRecord } from '../../src/trace/qemu-log.js';
 
 export interface OurRecord {
@@ -112,9 +117,9 @@ export interface CompareResult {
 
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
 
-/** Assembles `source`, runs it in QEMU and here, and compares. */
-export function compareWithQemu(source: string, opts: CompareOptions): CompareResult {
-  const img = buildImage(source);
+/** Assembles `source` (or takes a built image), runs it in QEMU and here, and compares. */
+export function compareWithQemu(source: string | BuiltImage, opts: CompareOptions): CompareResult {
+  const img = typeof source === 'string' ? buildImage(source) : source;
   const maxInsns = opts.maxInsns ?? 2000;
   const q = runQemu(img.elf, { cpu: opts.model.name as 'cortex-a57' | 'cortex-a76', maxInsns });
   const ours = runOurs(img.flat, img.entry, opts.model, maxInsns);
@@ -127,12 +132,16 @@ export function compareWithQemu(source: string, opts: CompareOptions): CompareRe
   let ignoreNext = new Set<number>();
   let instructions = 0, exceptions = 0;
   const n = Math.min(qItems.length, oItems.length);
+  let prevPc = -1n;
+  const cpuForMasks = new Cpu(createVirtMachine({ ramSize: 4096 }).memory, opts.model);
   for (let k = 0; k < n && mismatches.length < 10; k++) {
     const qi = qItems[k]!, oi = oItems[k]!;
     if (isInsnRecord(qi)) {
       if (!('rec' in oi)) { mismatches.push(`#${k}: QEMU executes ${hex(qi.pc)}, we take ${JSON.stringify(oi, big)}`); break; }
       instructions++;
       const o = oi.rec;
+      noteReservedBitDifference(img.flat, prevPc, qi, o, cpuForMasks, equivalent);
+      prevPc = o.pc;
       const diffs = compareRecords(qi, o, nzcvTolerance, ignoreNext, equivalent);
       if (qi.nzcv === o.nzcv) nzcvTolerance = false;
       ignoreNext = new Set();
@@ -161,6 +170,24 @@ export function compareWithQemu(source: string, opts: CompareOptions): CompareRe
     mismatches.push(`lengths differ: QEMU ${qItems.length} items (${q.stopReason}), ours ${oItems.length} (${ours.stop})`);
   }
   return { instructions, exceptions, mismatches, qemuStop: q.stopReason, ourStop: ours.stop };
+}
+
+/**
+ * After an MRS (the instruction at `prevPc`), accepts a result that differs
+ * from QEMU's only in the register's RES0/RES1 bits, by recording the pair.
+ */
+function noteReservedBitDifference(flat: Uint8Array, prevPc: bigint, q: QemuInsnRecord, o: OurRecord, cpu: Cpu, equivalent: Map<bigint, bigint>): void {
+  const off = Number(prevPc - 0x40080000n);
+  if (prevPc < 0n || off < 0 || off + 4 > flat.length) return;
+  const word = (flat[off]! | (flat[off + 1]! << 8) | (flat[off + 2]! << 16) | (flat[off + 3]! << 24)) >>> 0;
+  if (((word & 0xfff00000) >>> 0) !== 0xd5300000) return; // MRS
+  const rt = word & 31;
+  if (rt === 31 || q.x[rt] === o.x[rt]) return;
+  const id = sysregIdByEncoding((word >>> 5) & 0xffff);
+  if (id < 0) return;
+  const k = id * 2;
+  const mask = (BigInt((cpu.sys.res0[k + 1]! | cpu.sys.res1[k + 1]!) >>> 0) << 32n) | BigInt((cpu.sys.res0[k]! | cpu.sys.res1[k]!) >>> 0);
+  if (((q.x[rt]! ^ o.x[rt]!) & ~mask) === 0n) equivalent.set(o.x[rt]!, q.x[rt]!);
 }
 
 /** The ESR QEMU 7.2 reports for a trapped MSR (immediate): Op1 and Op2 of the EC 0x18 ISS swapped. */

@@ -10,6 +10,26 @@ import { program } from './system-support.js';
 import { CORTEX_A57, CORTEX_A76, type CpuModel } from '../../src/cpu/cpu-model.js';
 import { SYSREG_DEFS } from '../../src/cpu/sysregs/definitions.js';
 import { allSysregNames, lookupSysreg } from '../../src/isa/sysreg-names.js';
+import { assemble } from '../../src/asm/assembler.js';
+import { linkFlat } from '../../src/asm/link-flat.js';
+import { writeExecutable } from '../../src/elf/write-executable.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BuiltImage } from '../helpers/qemu.js';
+
+const ASM_DIR = fileURLToPath(new URL('../../asm/', import.meta.url));
+
+/** Builds a .S harness (preprocessed, with the documents' include tree) into an image at 0x4008_0000. */
+function buildHarness(source: string): BuiltImage {
+  const base = 0x40080000n;
+  const r = assemble(source, { file: 'harness.S', includeDirs: [ASM_DIR, `${ASM_DIR}include`] });
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) throw new Error(errors.map((d) => d.message).join('\n'));
+  const image = linkFlat(r, base);
+  const entry = image.symbols.get('_start') ?? base;
+  const elf = writeExecutable({ entry, segments: [{ vaddr: base, data: image.bytes, memsz: BigInt(image.bytes.length), flags: 'rwx' }] });
+  return { elf, flat: image.bytes, symbols: image.symbols, entry };
+}
 
 const generic = (enc: number): string =>
   `s${enc >>> 14}_${(enc >>> 11) & 7}_c${(enc >>> 7) & 15}_c${(enc >>> 3) & 15}_${enc & 7}`;
@@ -368,5 +388,45 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
         mrs x5, pan
         hvc #3`,
     }), CORTEX_A76);
+  });
+
+  it("the documents' init_kernel_el (head.S) from EL2: init_el2_state, the hypervisor stub vectors, ERET to EL1", () => {
+    const harness = `
+      .text
+      .globl _start
+      _start:
+        mov x0, #0
+        bl init_kernel_el
+        mov x20, x0
+        mrs x21, currentel
+        mrs x22, sctlr_el1
+        mrs x23, daif
+        hvc #0                        // into the stub vectors at EL2
+        movz w0, #0x8400, lsl #16
+        movk w0, #8
+        smc #0
+      dcache_clean_poc:
+        ret
+      __hyp_idmap_text_start:
+      __hyp_text_end:
+      .balign 2048
+      __hyp_stub_vectors:
+        .rept 16
+        .balign 128
+        mrs x24, esr_el2
+        mrs x25, hcr_el2
+        mrs x26, mdcr_el2
+        mrs x27, cptr_el2
+        mrs x28, cnthctl_el2
+        mrs x29, vttbr_el2
+        eret
+        .endr
+      #include "head-init-kernel-el.S"
+    `;
+    const r = compareWithQemu(buildHarness(harness), { model: CORTEX_A57 });
+    if (process.env.SHOW_QEMU_COUNTS) console.log(`init_kernel_el: ${r.instructions} instructions, ${r.exceptions} exceptions compared`);
+    expect(r.mismatches).toEqual([]);
+    expect(r.qemuStop).toBe('system-off');
+    expect(r.ourStop).toBe('psci-off');
   });
 });
