@@ -18,6 +18,11 @@ export interface CpuModel {
   idRegisters: Record<string, readonly [number, number]>;
   /** CCSIDR_EL1 for each CSSELR_EL1 value (Level:InD); missing entries read as 0. */
   ccsidr: readonly number[];
+  /**
+   * IMPLEMENTATION DEFINED registers (16-bit MRS/MSR encodings) the model
+   * implements as read-as-zero, writes ignored, accessible from EL1.
+   */
+  impdefRaz?: readonly number[];
   /** Physical address size in bits (from ID_AA64MMFR0_EL1.PARange). */
   paBits: number;
   /** Translation granules the CPU supports. */
@@ -92,6 +97,8 @@ export const CORTEX_A57: CpuModel = {
     pmceid1_el0: [0, 0],
   },
   ccsidr: [0x701fe00a, 0x201fe012, 0x70ffe07a],
+  // L2CTLR_EL1, L2ECTLR_EL1, L2ACTLR_EL1, CPUACTLR_EL1, CPUECTLR_EL1, CPUMERRSR_EL1, L2MERRSR_EL1 (QEMU: RAZ/WI, one CPU).
+  impdefRaz: [0xcd82, 0xcd83, 0xcf80, 0xcf90, 0xcf91, 0xcf92, 0xcf93],
   paBits: 44,
   granules: { g4k: true, g16k: false, g64k: true },
   vmidBits: 8,

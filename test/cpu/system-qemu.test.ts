@@ -55,6 +55,8 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
       .filter((n) => !timer.has(n) && !/_el3$|^icc_|^ich_|_el12$|_el02$/.test(n))
       .map((n) => lookupSysreg(n)!)
       .filter((e) => e !== undefined && e >>> 14 >= 2);
+    // cortex-a57's IMPLEMENTATION DEFINED registers (RAZ/WI there, UNDEFINED on cortex-a76).
+    encodings.push(...CORTEX_A57.impdefRaz!);
     // Every encoding of the reserved ID space too (RAZ in both).
     for (let crm = 1; crm <= 7; crm++) for (let op2 = 0; op2 < 8; op2++) encodings.push((3 << 14) | (crm << 3) | op2);
     const unique = [...new Set(encodings)];

@@ -272,6 +272,15 @@ describe('system registers: access rules', () => {
     expect([x(r, 1), x(r, 2), x(r, 3)]).toEqual([0n, 0x200n, 0x100n]);
   });
 
+  it("cortex-a57's IMPLEMENTATION DEFINED registers read as zero and ignore writes; cortex-a76 has none", () => {
+    const src = program({ el2: 'b to_el1', el1: 'mov x1, #-1\nmsr s3_1_c15_c2_1, x1\nmrs x2, s3_1_c15_c2_1\nmrs x3, s3_1_c11_c0_2' });
+    const a57 = runAsm(src);
+    expect([x(a57, 2), x(a57, 3)]).toEqual([0n, 0n]);
+    expect(a57.undefineds).toEqual([]);
+    const a76 = runAsm(src, { model: CORTEX_A76 });
+    expect(a76.undefineds.length).toBe(3);
+  });
+
   it('MIDR_EL1/MPIDR_EL1 at EL1 read VPIDR_EL2/VMPIDR_EL2', () => {
     const r = runAsm(program({ el2: 'mov x9, #0x1234\nmsr vpidr_el2, x9\nmov x9, #3\nmsr vmpidr_el2, x9\nmrs x3, midr_el1\nb to_el1', el1: 'mrs x1, midr_el1\nmrs x2, mpidr_el1' }));
     expect([x(r, 1), x(r, 2), x(r, 3)]).toEqual([0x1234n, 0x80000003n, 0x411fd070n]);

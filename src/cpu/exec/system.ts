@@ -17,7 +17,7 @@ import { dstOrZr, srcOrZr } from '../registers.js';
 import * as O from '../ops.js';
 import { EC, exceptionReturn, takeException, VectorKind } from '../exceptions.js';
 import { sysregIdByEncoding, sysregId } from '../sysregs/system-registers.js';
-import { ID_RESERVED } from '../sysregs/definitions.js';
+import { ID_RESERVED, IMPDEF_RAZ } from '../sysregs/definitions.js';
 import {
   HCR, el2Enabled, hcrLo, impdefAccess, isImpdefEncoding, isReservedIdEncoding, sysregAccess,
   systemAccessIss, systemAccessTrap, trapFromEl0, undefinedSystem,
@@ -325,6 +325,7 @@ function predecodeMoveSysreg(cpu: Cpu, f: Fields, read: boolean, out: Int32Array
   if (enc >>> 14 < 2) return undefinedSlot(out, i, `${what}: unallocated encoding`);
   let id = sysregIdByEncoding(enc);
   if (id < 0 && isReservedIdEncoding(enc)) id = ID_RESERVED;
+  if (id < 0 && cpu.model.impdefRaz?.includes(enc)) id = IMPDEF_RAZ;
   if (id < 0 || !cpu.sys.present(id)) {
     if (isImpdefEncoding(enc)) return setSlot(out, i, H_IMPDEF);
     return undefinedSlot(out, i, `${what}: ${id < 0 ? 'unknown system register' : `not implemented by ${cpu.model.name}`}`);

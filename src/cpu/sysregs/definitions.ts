@@ -74,6 +74,8 @@ export const TRAP = {
   TLOR: 1 << 21,
   /** HCR_EL2.TERR at EL1: RAS error record registers. */
   TERR: 1 << 22,
+  /** HCR_EL2.TIDCP at EL1: IMPLEMENTATION DEFINED registers. */
+  TIDCP: 1 << 23,
 } as const;
 
 export interface SysregDef {
@@ -172,6 +174,8 @@ for (const name of [
   'id_aa64afr0_el1', 'id_aa64afr1_el1', 'id_aa64isar0_el1', 'id_aa64isar1_el1', 'id_aa64isar2_el1',
   'id_aa64mmfr0_el1', 'id_aa64mmfr1_el1', 'id_aa64mmfr2_el1',
 ]) reg(name, { ...ro, traps: TRAP.TID3 });
+/** Stand-in for the model's IMPLEMENTATION DEFINED registers that read as zero and ignore writes (CpuModel.impdefRaz). */
+export const IMPDEF_RAZ = reg('impdef_raz', { minEl: 1, res0: ALL_RES0, traps: TRAP.TIDCP }, -1);
 /** Stand-in for the reserved encodings of the ID space (op0=3, op1=0, CRn=0, CRm=1..7): RAZ, read-only. */
 export const ID_RESERVED = reg('id_reserved', { ...ro, minEl: 1, traps: TRAP.TID3 }, -1);
 
@@ -375,7 +379,7 @@ reg('pmcr_el0', {
     cpu.sys.set(PMCR_EL0, (v & 0x79) | (oldLo & ~0x7ff), 0);
   },
 });
-reg('pmuserenr_el0', { minEl: 0, traps: TRAP.PMU, res0: [~0xf, -1] });
+reg('pmuserenr_el0', { minEl: 0, el0ReadOnly: true, traps: TRAP.PMU, res0: [~0xf, -1] });
 // The SET/CLR pairs share one state, kept in the SET register.
 function setClear(setName: string, clrName: string, opts: Options): void {
   const set = reg(setName, { ...opts, res0: [~PMU_COUNTER_BITS, -1], onWrite: (cpu, oldLo) => cpu.sys.set(set, oldLo | cpu.sys.lo(set), 0) });

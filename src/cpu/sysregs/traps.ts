@@ -197,6 +197,7 @@ function lowerElRules(cpu: Cpu, id: number, t: number, read: boolean, word: numb
     else if ((t & TRAP.TCPAC) !== 0 && (sys.lo(CPTR_EL2) & (1 << 31)) !== 0) toEl2 = true;
     else if ((t & TRAP.TLOR) !== 0 && (hcrHi(cpu) & HCR.HI_TLOR) !== 0) toEl2 = true;
     else if ((t & TRAP.TERR) !== 0 && (hcrHi(cpu) & HCR.HI_TERR) !== 0) toEl2 = true;
+    else if ((t & TRAP.TIDCP) !== 0 && (hcr & HCR.TIDCP) !== 0) toEl2 = true;
   }
   if (toEl2) {
     systemAccessTrap(cpu, 2, EC.SYSREG, iss);
