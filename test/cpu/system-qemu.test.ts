@@ -370,6 +370,39 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
     }));
   });
 
+  it('PMU registers at EL2: SET/CLR pairs, PMCR, PMSELR-selected PMXEV* registers, OS lock', () => {
+    expectSame('pmu', program({
+      el2: `
+        mov x1, #0x5
+        msr pmcntenset_el0, x1
+        mov x1, #0x6
+        msr pmintenset_el1, x1
+        mov x1, #0x4
+        msr pmcntenclr_el0, x1
+        msr pmintenclr_el1, x1
+        mrs x2, pmcntenset_el0
+        mrs x3, pmcntenclr_el0
+        mrs x4, pmintenset_el1
+        mov x9, #2
+        msr pmselr_el0, x9
+        mov x1, #0x11
+        msr pmxevtyper_el0, x1
+        mrs x5, pmevtyper2_el0
+        mrs x6, pmxevtyper_el0
+        mov x1, #0x79
+        msr pmcr_el0, x1
+        mrs x7, pmcr_el0
+        mrs x8, pmceid0_el0
+        mov x1, #1
+        msr oslar_el1, x1
+        mrs x10, oslsr_el1
+        msr oslar_el1, xzr
+        mrs x11, oslsr_el1
+        mov x1, #0
+        msr pmcr_el0, x1`,
+    }));
+  });
+
   it('PAN, UAO and SSBS on cortex-a76 (PSTATE forms, exception entry, SPSR)', () => {
     expectSame('a76 pstate', program({
       el2: 'b to_el1',

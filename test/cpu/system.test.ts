@@ -307,6 +307,11 @@ describe('system registers: access rules', () => {
     expect([x(r, 2), x(r, 3), x(r, 4), x(r, 5), x(r, 6)]).toEqual([3n, 3n, 0x41013079n, 0xan, 0x8n]);
   });
 
+  it('PMXEVTYPER_EL0/PMXEVCNTR_EL0 reach the counter PMSELR_EL0 selects', () => {
+    const r = runAsm(`mov x9, #2\nmsr pmselr_el0, x9\nmov x1, #0x11\nmsr pmxevtyper_el0, x1\nmov x1, #0x22\nmsr pmxevcntr_el0, x1\nmrs x2, pmevtyper2_el0\nmrs x3, pmevcntr2_el0\nmov x9, #31\nmsr pmselr_el0, x9\nmov x1, #0x33\nmsr pmxevtyper_el0, x1\nmrs x4, pmccfiltr_el0\nmrs x5, pmxevcntr_el0\n${POWER_OFF}`);
+    expect([x(r, 2), x(r, 3), x(r, 4), x(r, 5)]).toEqual([0x11n, 0x22n, 0x33n, 0n]);
+  });
+
   it('FPCR/FPSR keep their defined bits', () => {
     const r = runAsm(`mov x1, #-1\nmsr fpcr, x1\nmrs x2, fpcr\nmsr fpsr, x1\nmrs x3, fpsr\n${POWER_OFF}`);
     expect([x(r, 2), x(r, 3)]).toEqual([0x07f70000n, 0xf800009fn]);

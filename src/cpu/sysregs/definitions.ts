@@ -397,12 +397,34 @@ reg('pmselr_el0', { ...PMU, res0: [~0x1f, -1] });
 reg('pmceid0_el0', { ...PMU, readOnly: true });
 reg('pmceid1_el0', { ...PMU, readOnly: true });
 reg('pmccntr_el0', PMU);
-reg('pmxevtyper_el0', { ...PMU, res0: HI_RES0 });
-reg('pmxevcntr_el0', { ...PMU, res0: HI_RES0 });
+// PMXEVTYPER_EL0/PMXEVCNTR_EL0 reach the event counter PMSELR_EL0.SEL selects (SEL = 31: PMCCFILTR_EL0 for the type).
+// A selector with no counter behind it reads as zero and ignores writes (CONSTRAINED UNPREDICTABLE).
+const PMU_COUNTERS = 6;
+const pmevcntr: number[] = [];
+const pmevtyper: number[] = [];
+/** The register PMXEV{TYPER,CNTR}_EL0 stands for, or -1. */
+const selected = (cpu: Cpu, typer: boolean): number => {
+  const sel = cpu.sys.lo(PMSELR_EL0) & 0x1f;
+  if (sel < PMU_COUNTERS) return typer ? pmevtyper[sel]! : pmevcntr[sel]!;
+  return typer && sel === 31 ? PMCCFILTR_EL0 : -1;
+};
+for (const typer of [true, false]) {
+  reg(typer ? 'pmxevtyper_el0' : 'pmxevcntr_el0', {
+    ...PMU, res0: HI_RES0,
+    onRead: (cpu, out, at) => {
+      const id = selected(cpu, typer);
+      out[at] = id < 0 ? 0 : cpu.sys.lo(id); out[at + 1] = 0;
+    },
+    onWrite: (cpu) => {
+      const id = selected(cpu, typer);
+      if (id >= 0) cpu.sys.write(id, cpu.sys.lo(typer ? PMXEVTYPER_EL0 : PMXEVCNTR_EL0), 0);
+    },
+  });
+}
 reg('pmccfiltr_el0', { ...PMU, res0: HI_RES0 });
-for (let n = 0; n < 6; n++) {
-  reg(`pmevcntr${n}_el0`, { ...PMU, res0: HI_RES0 });
-  reg(`pmevtyper${n}_el0`, { ...PMU, res0: HI_RES0 });
+for (let n = 0; n < PMU_COUNTERS; n++) {
+  pmevcntr.push(reg(`pmevcntr${n}_el0`, { ...PMU, res0: HI_RES0 }));
+  pmevtyper.push(reg(`pmevtyper${n}_el0`, { ...PMU, res0: HI_RES0 }));
 }
 
 // ---- EL2 ------------------------------------------------------------------------------------------
@@ -589,3 +611,7 @@ export const OSLSR_EL1 = idOf('oslsr_el1');
 export const PMCR_EL0 = idOf('pmcr_el0');
 export const PMCCNTR_EL0 = idOf('pmccntr_el0');
 export const CNTVOFF_EL2 = idOf('cntvoff_el2');
+export const PMSELR_EL0 = idOf('pmselr_el0');
+export const PMCCFILTR_EL0 = idOf('pmccfiltr_el0');
+export const PMXEVTYPER_EL0 = idOf('pmxevtyper_el0');
+export const PMXEVCNTR_EL0 = idOf('pmxevcntr_el0');
