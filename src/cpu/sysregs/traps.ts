@@ -86,17 +86,23 @@ const FP_TRAP_ISS = 0x1e << 20;
 
 /**
  * AArch64.CheckFPAdvSIMDEnabled: CPACR_EL1.FPEN at EL0/EL1 (EC 0x07 to EL1;
- * with HCR_EL2.TGE an EL0 trap goes to EL2 as EC 0x00), then CPTR_EL2.TFP at
- * EL0..EL2 (EC 0x07 to EL2). Returns false after taking the exception.
+ * with HCR_EL2.TGE an EL0 trap goes to EL2 as EC 0x00), then
+ * AArch64.CheckFPAdvSIMDTrap: CPTR_EL2.TFP at EL0..EL2 (CPTR_EL2.FPEN when
+ * HCR_EL2.E2H is 1) with EC 0x07 to EL2. Returns false after taking the
+ * exception.
  */
 export function checkFpAccess(cpu: Cpu): boolean {
   const el = cpu.el;
   if (el === 3) return true;
   const sys = cpu.sys;
-  if (el <= 1) {
+  const hcr = hcrLo(cpu);
+  const tge = (hcr & HCR.TGE) !== 0;
+  const e2h = cpu.model.features.vhe && (hcrHi(cpu) & HCR.HI_E2H) !== 0;
+  // CPACR_EL1 applies at EL0/EL1, except to EL0 in the EL2&0 host regime (E2H and TGE).
+  if (el <= 1 && !(el === 0 && e2h && tge)) {
     const fpen = (sys.lo(CPACR_EL1) >>> 20) & 3;
     if (fpen === 0 || fpen === 2 || (fpen === 1 && el === 0)) {
-      if (el === 0 && (hcrLo(cpu) & HCR.TGE) !== 0) {
+      if (el === 0 && tge) {
         takeException(cpu, { targetEl: 2, ec: EC.UNKNOWN, iss: 0, il: 1, returnLo: cpu.pcLo, returnHi: cpu.pcHi, vector: VectorKind.Synchronous });
       } else {
         systemAccessTrap(cpu, 1, EC.FP_ACCESS, FP_TRAP_ISS);
@@ -104,7 +110,16 @@ export function checkFpAccess(cpu: Cpu): boolean {
       return false;
     }
   }
-  if (el2Enabled(cpu) && (sys.lo(CPTR_EL2) & (1 << 10)) !== 0) {
+  if (!el2Enabled(cpu)) return true;
+  const cptr = sys.lo(CPTR_EL2);
+  let disabled: boolean;
+  if (e2h) {
+    const fpen = (cptr >>> 20) & 3;
+    disabled = fpen === 0 || fpen === 2 || (fpen === 1 && el === 0 && tge);
+  } else {
+    disabled = (cptr & (1 << 10)) !== 0;
+  }
+  if (disabled) {
     systemAccessTrap(cpu, 2, EC.FP_ACCESS, FP_TRAP_ISS);
     return false;
   }
