@@ -51,26 +51,74 @@ function operandCountRange(def: InsnDef): [number, number] {
 
 const FEATURE_NAMES: Partial<Record<Feature, string>> = { lse: 'lse', crc: 'crc', pauth: 'pauth' };
 
+/**
+ * The register class an entry's first operand requires, from its table token
+ * ('Xd|sp' → x, 'Wt' → w, 'Qt' → q, 'Vd.16b' → v), or '*' for any other kind.
+ * Lets the encoder skip, say, every FP form of `ldr` for `ldr x0, …`.
+ */
+function firstOperandClass(def: InsnDef): string {
+  const t = def.operands[0]?.token ?? '';
+  const m = /^([WXBHSDQV])(?:d|n|m|a|t|t2|s)(?:\||\.|$)/.exec(t);
+  return m ? m[1]!.toLowerCase() : '*';
+}
+
+function operandClass(op: Operand | undefined): string {
+  if (!op || op.k !== 'reg') return '';
+  switch (op.reg.cls) {
+    case 'x': case 'xzr': case 'sp': return 'x';
+    case 'w': case 'wzr': case 'wsp': return 'w';
+    default: return op.reg.cls;
+  }
+}
+
+const candidatesByClass = new Map<string, InsnDef[]>();
+
+function candidatesFor(mnemonic: string, first: Operand | undefined): readonly InsnDef[] | undefined {
+  const all = entriesForMnemonic(mnemonic);
+  if (!all) return undefined;
+  const cls = operandClass(first);
+  const key = `${mnemonic}\0${cls}`;
+  let list = candidatesByClass.get(key);
+  if (!list) {
+    list = all.filter((d) => {
+      const want = firstOperandClass(d);
+      return want === '*' || cls === '' || want === cls;
+    });
+    // Keep at least one candidate so the error message speaks about the operand.
+    if (list.length === 0) list = [...all];
+    candidatesByClass.set(key, list);
+  }
+  return list;
+}
+
+/** Reused across candidates and calls: fixups and the literal requested by the entry being tried. */
+const attempt = {
+  fixups: [] as { kind: FixupKind; expr: Expr }[],
+  literal: undefined as EncodeSuccess['literal'],
+};
+const env: EncodeEnv = {
+  constant: () => undefined,
+  fixup: (kind, expr) => { attempt.fixups.push({ kind, expr }); },
+  literal: (expr, size) => { attempt.literal = { expr, size }; },
+};
+
 export function encodeInstruction(mnemonic: string, operands: readonly Operand[], ctx: EncoderContext): EncodeResult {
-  const candidates = entriesForMnemonic(mnemonic.toLowerCase());
+  const lower = mnemonic.toLowerCase();
+  const candidates = candidatesFor(lower, operands[0]);
   if (!candidates) return { ok: false, message: `unknown mnemonic '${mnemonic}'`, operand: -1 };
   let best: EncodeFailure | undefined;
   let bestScore = -1;
   let missingFeature: Feature | undefined;
   const n = operands.length;
+  env.constant = ctx.constant;
   for (const def of candidates) {
     const [minOps, maxOps] = operandCountRange(def);
     if (n < minOps || n > maxOps) {
       if (bestScore < 0) { best = { ok: false, message: n < minOps ? 'missing operands' : 'too many operands', operand: -1 }; bestScore = 0; }
       continue;
     }
-    const fixups: { kind: FixupKind; expr: Expr }[] = [];
-    let literal: EncodeSuccess['literal'];
-    const env: EncodeEnv = {
-      constant: ctx.constant,
-      fixup: (kind, expr) => { fixups.push({ kind, expr }); },
-      literal: (expr, size) => { literal = { expr, size }; },
-    };
+    attempt.fixups = [];
+    attempt.literal = undefined;
     const fields: Fields = {};
     for (const spec of def.fields) if (spec.fixed !== undefined) fields[spec.name] = spec.fixed;
     let i = 0;
@@ -108,7 +156,7 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
       const v = fields[spec.name];
       if (v !== undefined) word = insertField(word, spec, v);
     }
-    return { ok: true, word: word >>> 0, def, fixups, literal };
+    return { ok: true, word: word >>> 0, def, fixups: attempt.fixups, literal: attempt.literal };
   }
   if (missingFeature) {
     return { ok: false, message: `selected processor does not support \`${mnemonic}' (needs +${FEATURE_NAMES[missingFeature] ?? missingFeature})`, operand: -1 };

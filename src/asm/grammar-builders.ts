@@ -16,8 +16,21 @@ function firstToken(x: unknown): Token | undefined {
   return undefined;
 }
 
-/** Maps register names to RegRefs; `.req` aliases are resolved by the assembler before parsing. */
+const registerCache = new Map<string, RegRef | null>();
+
+/**
+ * Maps register names to RegRefs; `.req` aliases are resolved by the assembler
+ * before parsing. RegRefs are shared and must not be mutated (copy to change).
+ */
 export function parseRegister(name: string): RegRef | undefined {
+  const cached = registerCache.get(name);
+  if (cached !== undefined) return cached ?? undefined;
+  const r = parseRegisterUncached(name);
+  if (registerCache.size < 4096) registerCache.set(name, r ? Object.freeze(r) as RegRef : null);
+  return r;
+}
+
+function parseRegisterUncached(name: string): RegRef | undefined {
   const lower = name.toLowerCase();
   switch (lower) {
     case 'sp': return { cls: 'sp', num: 31 };
