@@ -403,6 +403,42 @@ describe.runIf(qemuAvailable())('system instructions against QEMU 7.2', () => {
     }));
   });
 
+  it('virtualized MIDR/MPIDR at EL1, CCSIDR by CSSELR, DCZID_EL0.DZP, CurrentEL/SPSel/DAIF at each EL', () => {
+    expectSame('identification at EL1', program({
+      el2: `
+        movz x9, #0x4100, lsl #16
+        movk x9, #0xd034
+        msr vpidr_el2, x9
+        movz x9, #0x8000, lsl #16     // bit 31 is RES1 (QEMU stores it as written)
+        movk x9, #0x103
+        msr vmpidr_el2, x9
+        mrs x1, midr_el1
+        mrs x2, mpidr_el1
+        mov x9, #(1 << 28)             // HCR_EL2.TDZ: DC ZVA prohibited at EL1
+        orr x9, x9, #(1 << 31)
+        msr hcr_el2, x9
+        b to_el1
+      el2_resume:
+        mov x9, #(1 << 31)
+        msr hcr_el2, x9`,
+      el1: `
+        mrs x3, midr_el1
+        mrs x4, mpidr_el1
+        mov x9, #1
+        msr csselr_el1, x9
+        mrs x5, ccsidr_el1
+        mrs x6, dczid_el0
+        mrs x7, currentel
+        mrs x8, spsel
+        mrs x15, daif
+        b to_el0
+      el1_resume:`,
+      el0: `
+        mrs x16, dczid_el0
+        mrs x17, nzcv`,
+    }));
+  });
+
   it('PAN, UAO and SSBS on cortex-a76 (PSTATE forms, exception entry, SPSR)', () => {
     expectSame('a76 pstate', program({
       el2: 'b to_el1',
