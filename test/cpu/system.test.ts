@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { program, runAsm, POWER_OFF, type AsmRun } from './system-support.js';
 import { CORTEX_A57, CORTEX_A76 } from '../../src/cpu/cpu-model.js';
+import { psciFirmware } from '../../src/cpu/exec/system-firmware.js';
+import { Psci } from '../../src/machine/devices/psci.js';
 
 const x = (r: AsmRun, n: number): bigint => r.cpu.getX(n);
 const ESR = (ec: number, iss = 0): bigint => BigInt(((ec << 26) | (1 << 25) | iss) >>> 0);
@@ -94,6 +96,22 @@ describe('exception generation', () => {
     });
     expect(calls).toEqual(['smc', 'smc']);
     expect(x(r, 1)).toBe(42n);
+  });
+
+  it('psciFirmware: handles its conduit only; SYSTEM_RESET and CPU_OFF stop the run; HVC is the conduit without EL2', () => {
+    const noEl2 = { ...CORTEX_A57, hasEl2: false };
+    const r = runAsm(`movz w0, #0x8400, lsl #16\nhvc #0\nmov x1, x0\nmovz w0, #0x8400, lsl #16\nmovk w0, #9\nhvc #0`, { model: noEl2 });
+    expect(x(r, 1)).toBe(0x10000n);
+    expect(r.stop).toEqual({ kind: 'psci-reset' });
+    const off = runAsm(`movz w0, #0x8400, lsl #16\nmovk w0, #2\nsmc #0\nmov x1, #1`);
+    expect(off.stop).toEqual({ kind: 'psci-off' });
+    const seen: string[] = [];
+    const m = runAsm(program({ el2: 'b to_el1', el1: 'movz w0, #0x8400, lsl #16\nhvc #0x5' }), {
+      setup: (cpu) => { cpu.firmwareCall = psciFirmware(cpu, (regs) => { seen.push('call'); return new Psci().callFromHalves(regs); }); },
+    });
+    // With EL2, HVC is never a firmware call: it goes to EL2.
+    expect(seen).toEqual(['call']); // only the final SYSTEM_OFF smc
+    expect(m.exceptions.find((e) => e.kind === 'exception' && e.toEl === 2)!.ec).toBe(0x16);
   });
 
   it('BRK: EC 0x3c with the immediate, return address = the BRK; MDCR_EL2.TDE routes EL1 to EL2', () => {
