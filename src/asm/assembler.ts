@@ -11,6 +11,7 @@ import { applyFixup, isPcRelative, RELOC, type FixupKind } from '../isa/fixups.j
 import { preprocess, type PreprocessedLine } from './preprocess.js';
 import { parseStatement, splitStatements, stripComment } from './statements.js';
 import { parseExpr, parseExprList, parseOperands, ParseError } from './parse.js';
+import { operandColumns } from './operand-columns.js';
 import { Section, SymbolTable, type AsmSymbol, type Fixup } from './sections.js';
 import { evaluate, ExprError, type EvalContext, type Value } from './expressions.js';
 import { bindArguments, parseMacroParams, splitArguments, substitute, type BodyLine, type MacroDef } from './macros.js';
@@ -899,7 +900,10 @@ export class Assembler {
     this.timings.encode! += this.clock() - t1;
     if (!result.ok) {
       const op = result.operand >= 0 ? operands[result.operand] : undefined;
-      const col = op && op.col > 0 ? restCol + op.col - 1 : result.message.startsWith('unknown mnemonic') ? headCol : restCol;
+      // Operand columns are only worked out when reporting (see operand-columns.ts).
+      const cols = operandColumns(rest);
+      const opCol = op ? cols[result.operand] ?? 0 : 0;
+      const col = op && opCol > 0 ? restCol + opCol - 1 : result.message.startsWith('unknown mnemonic') ? headCol : restCol;
       this.error(`${result.message} -- \`${mnemonic}${rest ? ' ' + rest : ''}'`, col);
     }
     const s = this.current;

@@ -32,20 +32,17 @@ export interface EncoderContext {
   hasFeature(f: Feature): boolean;
 }
 
-const operandRange = new WeakMap<InsnDef, [number, number]>();
-
-/** How many parsed operands an entry can take, from its kinds' declared arities. */
-function operandCountRange(def: InsnDef): [number, number] {
-  let r = operandRange.get(def);
-  if (!r) {
-    let min = 0, max = 0;
-    for (const op of def.operands) {
-      const [lo, hi] = op.kind.consumes ?? [0, 2];
-      min += lo; max += hi;
-    }
-    r = [min, max];
-    operandRange.set(def, r);
+/** How many parsed operands an entry can take, from its kinds' declared arities (cached on the entry). */
+function operandCountRange(def: InsnDef): readonly [number, number] {
+  const cached = (def as InsnDef & { operandCount?: readonly [number, number] }).operandCount;
+  if (cached) return cached;
+  let min = 0, max = 0;
+  for (const op of def.operands) {
+    const [lo, hi] = op.kind.consumes ?? [0, 2];
+    min += lo; max += hi;
   }
+  const r = [min, max] as const;
+  (def as InsnDef & { operandCount?: readonly [number, number] }).operandCount = r;
   return r;
 }
 
@@ -71,25 +68,31 @@ function operandClass(op: Operand | undefined): string {
   }
 }
 
-const candidatesByClass = new Map<string, InsnDef[]>();
+const candidatesByClass = new Map<string, Map<string, InsnDef[]>>();
 
 function candidatesFor(mnemonic: string, first: Operand | undefined): readonly InsnDef[] | undefined {
-  const all = entriesForMnemonic(mnemonic);
-  if (!all) return undefined;
+  let byClass = candidatesByClass.get(mnemonic);
+  if (!byClass) {
+    if (!entriesForMnemonic(mnemonic)) return undefined;
+    byClass = new Map();
+    candidatesByClass.set(mnemonic, byClass);
+  }
   const cls = operandClass(first);
-  const key = `${mnemonic}\0${cls}`;
-  let list = candidatesByClass.get(key);
+  let list = byClass.get(cls);
   if (!list) {
+    const all = entriesForMnemonic(mnemonic)!;
     list = all.filter((d) => {
       const want = firstOperandClass(d);
       return want === '*' || cls === '' || want === cls;
     });
     // Keep at least one candidate so the error message speaks about the operand.
     if (list.length === 0) list = [...all];
-    candidatesByClass.set(key, list);
+    byClass.set(cls, list);
   }
   return list;
 }
+
+const NO_FIXUPS: { kind: FixupKind; expr: Expr }[] = [];
 
 /** Reused across candidates and calls: fixups and the literal requested by the entry being tried. */
 const attempt = {
@@ -117,7 +120,7 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
       if (bestScore < 0) { best = { ok: false, message: n < minOps ? 'missing operands' : 'too many operands', operand: -1 }; bestScore = 0; }
       continue;
     }
-    attempt.fixups = [];
+    attempt.fixups.length = 0;
     attempt.literal = undefined;
     const fields: Fields = {};
     for (const spec of def.fields) if (spec.fixed !== undefined) fields[spec.name] = spec.fixed;
@@ -156,7 +159,7 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
       const v = fields[spec.name];
       if (v !== undefined) word = insertField(word, spec, v);
     }
-    return { ok: true, word: word >>> 0, def, fixups: attempt.fixups, literal: attempt.literal };
+    return { ok: true, word: word >>> 0, def, fixups: attempt.fixups.length ? attempt.fixups.slice() : NO_FIXUPS, literal: attempt.literal };
   }
   if (missingFeature) {
     return { ok: false, message: `selected processor does not support \`${mnemonic}' (needs +${FEATURE_NAMES[missingFeature] ?? missingFeature})`, operand: -1 };

@@ -29,9 +29,14 @@ export function operandColumns(text: string): number[] {
   return cols;
 }
 
-export function finishOperands(raw: Operand[], text: string): Operand[] {
-  const cols = operandColumns(text);
-  for (let i = 0; i < raw.length; i++) raw[i]!.col = cols[i] ?? 0;
+/**
+ * Folds post-index pairs. Columns are not filled in here (they cost a scan of
+ * the text per line): diagnostics compute them with operandColumns when needed.
+ */
+export function finishOperands(raw: Operand[], _text: string): Operand[] {
+  let fold = false;
+  for (let i = 0; i + 1 < raw.length; i++) if (raw[i]!.k === 'mem') { fold = true; break; }
+  if (!fold) return raw;
   const out: Operand[] = [];
   for (let i = 0; i < raw.length; i++) {
     const op = raw[i]!;
