@@ -8,13 +8,6 @@ import type { Expr, Operand, RegRef, Shift, ShiftOp } from '../isa/operand-ir.js
 
 type D = any[]; // nearley hands each rule its matched parts as an untyped array
 
-const col = (t: Token | undefined): number => (t ? t.col : 0);
-
-function firstToken(x: unknown): Token | undefined {
-  if (x && typeof x === 'object' && 'col' in (x as object) && 'value' in (x as object)) return x as Token;
-  if (Array.isArray(x)) for (const y of x) { const t = firstToken(y); if (t) return t; }
-  return undefined;
-}
 
 const registerCache = new Map<string, RegRef | null>();
 
@@ -50,12 +43,12 @@ function parseRegisterUncached(name: string): RegRef | undefined {
   return m[3] !== undefined ? { cls, num, arrangement: m[3] } : { cls, num };
 }
 
-function asOperand(e: Expr, hash: boolean, c: number): Operand {
+function asOperand(e: Expr, hash: boolean): Operand {
   if (!hash && e.t === 'sym') {
     const reg = parseRegister(e.name);
-    if (reg) return { k: 'reg', reg, col: c };
+    if (reg) return { k: 'reg', reg };
   }
-  return { k: 'imm', e, hash, col: c };
+  return { k: 'imm', e, hash };
 }
 
 function regOf(e: Expr): RegRef | undefined {
@@ -74,13 +67,13 @@ export function exprList(d: D): Expr[] {
   return out;
 }
 
-export const hashImm = (d: D): Operand => ({ k: 'imm', e: d[1], hash: true, col: col(d[0]) });
-export const bareImm = (d: D): Operand => asOperand(d[0], false, col(firstToken(d)));
-export const literal = (d: D): Operand => ({ k: 'literal', e: d[1], col: col(d[0]) });
+export const hashImm = (d: D): Operand => ({ k: 'imm', e: d[1], hash: true });
+export const bareImm = (d: D): Operand => asOperand(d[0], false);
+export const literal = (d: D): Operand => ({ k: 'literal', e: d[1] });
 
-export const shiftNoAmount = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp }, col: col(d[0]) });
-export const shiftAmount = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp, amount: d[2] }, col: col(d[0]) });
-export const shiftAmountBare = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp, amount: d[1] }, col: col(d[0]) });
+export const shiftNoAmount = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp } });
+export const shiftAmount = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp, amount: d[2] } });
+export const shiftAmountBare = (d: D): Operand => ({ k: 'shift', shift: { op: d[0].value.toLowerCase() as ShiftOp, amount: d[1] } });
 
 function baseReg(e: Expr): RegRef {
   // A non-register base is reported by the operand kind ("base register must be …").
@@ -88,14 +81,14 @@ function baseReg(e: Expr): RegRef {
 }
 
 export function memBase(d: D): Operand {
-  return { k: 'mem', base: baseReg(d[1]), mode: d[3] ? 'pre' : 'offset', col: col(d[0]) };
+  return { k: 'mem', base: baseReg(d[1]), mode: d[3] ? 'pre' : 'offset' };
 }
 
 export function memOffset(d: D): Operand {
   const off = d[3] as { imm: Expr; shift?: Shift };
   const reg = regOf(off.imm);
   const offset = reg ? { reg, shift: off.shift } : { imm: off.imm };
-  return { k: 'mem', base: baseReg(d[1]), offset, mode: d[5] ? 'pre' : 'offset', col: col(d[0]) };
+  return { k: 'mem', base: baseReg(d[1]), offset, mode: d[5] ? 'pre' : 'offset' };
 }
 
 export function regListItems(d: D): RegRef[] {
@@ -121,15 +114,15 @@ export function regRange(d: D): RegRef[] {
 
 export function regList(d: D): Operand {
   const index = d[3] ? d[3][1] : undefined;
-  return { k: 'list', regs: d[1], index: index && index.t === 'num' ? Number(index.v) : undefined, col: col(d[0]) };
+  return { k: 'list', regs: d[1], index: index && index.t === 'num' ? Number(index.v) : undefined };
 }
 
 export function elementIndex(d: D): Operand {
   const reg = parseRegister(d[0].value);
   const idx: Expr = d[2];
-  if (reg && idx.t === 'num') return { k: 'reg', reg: { ...reg, index: Number(idx.v) }, col: col(d[0]) };
+  if (reg && idx.t === 'num') return { k: 'reg', reg: { ...reg, index: Number(idx.v) } };
   // Not a register element: keep it as an (invalid) immediate so the operand kind reports it.
-  return { k: 'imm', e: { t: 'sym', name: d[0].value }, hash: false, col: col(d[0]) };
+  return { k: 'imm', e: { t: 'sym', name: d[0].value }, hash: false };
 }
 
 export const reloc = (d: D): Expr => ({ t: 'reloc', op: d[0].value.slice(1, -1).toLowerCase(), a: d[1] });

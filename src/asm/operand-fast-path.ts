@@ -127,8 +127,8 @@ function memoryOperand(sc: Scanner): Operand | undefined {
   if (c === Ch.RBracket) {
     sc.i++;
     sc.skipWs();
-    if (sc.peek() === Ch.Bang) { sc.i++; return { k: 'mem', base, mode: 'pre', col: 0 }; }
-    return { k: 'mem', base, mode: 'offset', col: 0 };
+    if (sc.peek() === Ch.Bang) { sc.i++; return { k: 'mem', base, mode: 'pre' }; }
+    return { k: 'mem', base, mode: 'offset' };
   }
   if (c !== Ch.Comma) return undefined;
   sc.i++;
@@ -170,8 +170,8 @@ function memoryOperand(sc: Scanner): Operand | undefined {
   if (sc.peek() !== Ch.RBracket) return undefined;
   sc.i++;
   sc.skipWs();
-  if (sc.peek() === Ch.Bang) { sc.i++; return { k: 'mem', base, offset, mode: 'pre', col: 0 }; }
-  return { k: 'mem', base, offset, mode: 'offset', col: 0 };
+  if (sc.peek() === Ch.Bang) { sc.i++; return { k: 'mem', base, offset, mode: 'pre' }; }
+  return { k: 'mem', base, offset, mode: 'offset' };
 }
 
 function operand(sc: Scanner): Operand | undefined {
@@ -182,13 +182,13 @@ function operand(sc: Scanner): Operand | undefined {
     sc.skipWs();
     const e = sc.signedNumberExpr();
     if (!e) return undefined;
-    return { k: 'imm', e, hash: true, col: 0 };
+    return { k: 'imm', e, hash: true };
   }
   if (c === Ch.LBracket) return memoryOperand(sc);
   if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) {
     const e = sc.signedNumberExpr();
     if (!e) return undefined;
-    return { k: 'imm', e, hash: false, col: 0 };
+    return { k: 'imm', e, hash: false };
   }
   const name = sc.ident();
   if (name === undefined) return undefined;
@@ -200,14 +200,14 @@ function operand(sc: Scanner): Operand | undefined {
       sc.skipWs();
       const e = sc.signedNumberExpr();
       if (!e) return undefined;
-      return { k: 'shift', shift: { op, amount: e }, col: 0 };
+      return { k: 'shift', shift: { op, amount: e } };
     }
-    if (sc.atOperandEnd()) return { k: 'shift', shift: { op }, col: 0 };
+    if (sc.atOperandEnd()) return { k: 'shift', shift: { op } };
     return undefined;
   }
   const reg = parseRegister(name);
-  if (reg) return { k: 'reg', reg, col: 0 };
-  return { k: 'imm', e: identExpr(name), hash: false, col: 0 };
+  if (reg) return { k: 'reg', reg };
+  return { k: 'imm', e: identExpr(name), hash: false };
 }
 
 export function scanSimpleOperands(text: string): Operand[] | undefined {

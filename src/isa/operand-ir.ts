@@ -45,10 +45,10 @@ export interface Shift {
 }
 
 export type Operand =
-  | { k: 'reg'; reg: RegRef; col: number }
+  | { k: 'reg'; reg: RegRef }
   /** `#expr` (hash=true) or a bare expression such as a label or a system-register name. */
-  | { k: 'imm'; e: Expr; hash: boolean; col: number }
-  | { k: 'shift'; shift: Shift; col: number }
+  | { k: 'imm'; e: Expr; hash: boolean }
+  | { k: 'shift'; shift: Shift }
   | {
       k: 'mem';
       base: RegRef;
@@ -57,12 +57,11 @@ export type Operand =
       /** 'pre' for `[..]!`, 'post' for `[..], off` (the post offset is in postOffset). */
       mode: 'offset' | 'pre' | 'post';
       postOffset?: { imm: Expr } | { reg: RegRef };
-      col: number;
     }
   /** `=expr` for the `ldr Rt, =value` literal-pool pseudo-instruction. */
-  | { k: 'literal'; e: Expr; col: number }
+  | { k: 'literal'; e: Expr }
   /** `{v0.16b, v1.16b}` or `{v0.s - v3.s}[1]` for SIMD structure loads/stores. */
-  | { k: 'list'; regs: RegRef[]; index?: number; col: number };
+  | { k: 'list'; regs: RegRef[]; index?: number };
 
 export function exprSymbolName(e: Expr): string | undefined {
   return e.t === 'sym' ? e.name : undefined;
