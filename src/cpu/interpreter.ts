@@ -88,12 +88,6 @@ export function run(cpu: Cpu, budget: number): StopReason {
       if (cpu.stopRequest) break;
       if ((pcLo & ~0xfff) !== pageLo || pcHi !== pageHi || cpu.fetchStale) {
         cpu.fetchStale = false;
-        if (cpu.il) {
-          // PSTATE.IL from an illegal exception return: Illegal Execution State exception.
-          takeException(cpu, { targetEl: syncTargetEl(cpu), ec: EC.ILLEGAL_STATE, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi, vector: VectorKind.Synchronous });
-          pcLo = cpu.pcLo; pcHi = cpu.pcHi;
-          continue;
-        }
         if ((pcLo & 3) !== 0) {
           takeException(cpu, {
             targetEl: syncTargetEl(cpu), ec: EC.PC_ALIGN, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi,
@@ -103,10 +97,19 @@ export function run(cpu: Cpu, budget: number): StopReason {
           n++;
           continue;
         }
+        if (cpu.il) {
+          // PSTATE.IL from an illegal exception return: Illegal Execution State exception.
+          takeException(cpu, { targetEl: syncTargetEl(cpu), ec: EC.ILLEGAL_STATE, iss: 0, il: 1, returnLo: pcLo, returnHi: pcHi, vector: VectorKind.Synchronous });
+          pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+          n++;
+          continue;
+        }
         const pa = port.translate(pcLo, pcHi, Access.Fetch, 4);
         if (pa < 0) {
           if (cpu.stopRequest) break;
+          // The aborted fetch counts as one step, so run(cpu, 1) stops at the vector.
           pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+          n++;
           continue;
         }
         pagePa = pa - (pa % 4096);
@@ -295,7 +298,7 @@ export function run(cpu: Cpu, budget: number): StopReason {
         if (op === Op.ORR_IMM) { rlo = x[s]! | ilo; rhi = x[s + 1]! | ihi; }
         else if (op === Op.EOR_IMM) { rlo = x[s]! ^ ilo; rhi = x[s + 1]! ^ ihi; }
         else { rlo = x[s]! & ilo; rhi = x[s + 1]! & ihi; }
-        x[r] = rlo; x[r + 1] = rhi;
+        x[r] = rlo; x[r + 1] = rhi & d[i + 6]!;
         if (op === Op.ANDS_IMM) { cpu.nf = rhi >>> 31; cpu.zf = (rlo | rhi) === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
         else if (op === Op.ANDS_IMM_W) { cpu.nf = rlo >>> 31; cpu.zf = rlo === 0 ? 1 : 0; cpu.cf = 0; cpu.vf = 0; }
         break;
