@@ -1,18 +1,22 @@
 /**
- * `run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu NAME]`
+ * `run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu NAME] [--gdb PORT]`
  *
  * Starts the CPU as QEMU's virt machine (virtualization=on) starts a kernel:
  * EL2h, DAIF masked, NZCV = Z, X0–X30 and SP zero. Runs until PSCI
  * SYSTEM_OFF (exit 0), the instruction budget (exit 2) or a state it cannot
  * continue from (exit 3), and prints a short summary.
+ *
+ * With `--gdb PORT` the CPU waits, stopped at the entry point, for gdb on
+ * 127.0.0.1:PORT (src/gdb); after gdb detaches it runs on as without it.
  */
 import { openSync, writeSync, closeSync, readFileSync } from 'node:fs';
 import { Emulator, EmulatorError } from '../machine/emulator.js';
 import { LoadError } from '../machine/loader.js';
 import { JsonlRecorder } from '../trace/jsonl-recorder.js';
 import type { StopReason } from '../cpu/cpu.js';
+import { serveGdb } from '../gdb/rsp-server.js';
 
-export const RUN_USAGE = 'usage: run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu cortex-a57|cortex-a76] [--mem SIZE]';
+export const RUN_USAGE = 'usage: run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu cortex-a57|cortex-a76] [--mem SIZE] [--gdb PORT]';
 
 interface RunArgs {
   image: string;
@@ -22,6 +26,7 @@ interface RunArgs {
   trace?: string;
   cpu: string;
   mem?: number;
+  gdb?: number;
 }
 
 class UsageError extends Error {}
@@ -59,6 +64,12 @@ function parseArgs(argv: string[]): RunArgs {
       case '--trace': args.trace = value(); break;
       case '--cpu': args.cpu = value(); break;
       case '--mem': args.mem = parseSize(value()); break;
+      case '--gdb': {
+        const v = value();
+        if (!/^[0-9]+$/.test(v) || Number(v) > 65535) throw new UsageError(`bad --gdb port '${v}'`);
+        args.gdb = Number(v);
+        break;
+      }
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option '${a}'`);
         if (args.image) throw new UsageError('more than one image');
@@ -66,6 +77,7 @@ function parseArgs(argv: string[]): RunArgs {
     }
   }
   if (!args.image) throw new UsageError('no image given');
+  if (args.gdb !== undefined && args.trace) throw new UsageError('--gdb and --trace cannot be combined');
   return args;
 }
 
@@ -81,7 +93,7 @@ function describe(reason: StopReason): string {
   }
 }
 
-export function runRun(argv: string[]): number {
+export function runRun(argv: string[]): number | Promise<number> {
   let args: RunArgs;
   try {
     args = parseArgs(argv);
@@ -124,6 +136,8 @@ export function runRun(argv: string[]): number {
     }
   });
 
+  if (args.gdb !== undefined) return runUnderGdb(emu, args, args.gdb);
+
   let reason: StopReason;
   let insns: number;
   if (args.trace) {
@@ -149,6 +163,31 @@ export function runRun(argv: string[]): number {
     reason = r.reason;
     insns = r.insns;
   }
+  return summarize(emu, reason, insns);
+}
+
+/** Serves gdb until it detaches (then runs on), kills, or the program powers off. */
+async function runUnderGdb(emu: Emulator, args: RunArgs, port: number): Promise<number> {
+  let server;
+  try {
+    server = await serveGdb(emu, port, { log: (m) => process.stderr.write(`run: ${m}\n`) });
+  } catch (err) {
+    process.stderr.write(`run: cannot serve gdb on 127.0.0.1:${port}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`run: waiting for gdb on 127.0.0.1:${server.port} (target remote 127.0.0.1:${server.port})\n`);
+  const start = emu.cpu.retired;
+  const outcome = await server.done;
+  await server.close();
+  const exitCode = server.target.exitCode;
+  let reason: StopReason;
+  if (exitCode !== undefined) reason = exitCode === 0 ? { kind: 'psci-off' } : { kind: 'psci-reset' };
+  else if (outcome.kind === 'detached') reason = emu.run({ maxInsns: args.maxInsns }).reason;
+  else reason = { kind: 'stopped', why: 'killed by the debugger' };
+  return summarize(emu, reason, emu.cpu.retired - start);
+}
+
+function summarize(emu: Emulator, reason: StopReason, insns: number): number {
   emu.board.uart.flush();
   const pc = emu.cpu.getPc();
   const sym = emu.symbols.lookup(Number(pc)) ? ` <${emu.symbols.format(Number(pc))}>` : '';
