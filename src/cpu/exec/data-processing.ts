@@ -67,7 +67,8 @@ registerPredecoder('LOGICAL_IMM', (_cpu, f, def, out, i) => {
   // ANDS writes XZR for Rd=31; the others write SP.
   const rd = opc === 3 ? dstOrZr(f['Rd']!) : orSp(f['Rd']!);
   const code = [O.OP_AND_IMM, O.OP_ORR_IMM, O.OP_EOR_IMM, is64(def) ? O.OP_ANDS_IMM : O.OP_ANDS_IMM_W][opc]!;
-  return setSlot(out, i, code, S(rd), S(srcOrZr(f['Rn']!)), mask32[0]! | 0, mask32[1]! | 0);
+  // e: mask for the result's upper half (0 for W forms: ORR/EOR must not pass Rn's upper half through).
+  return setSlot(out, i, code, S(rd), S(srcOrZr(f['Rn']!)), mask32[0]! | 0, mask32[1]! | 0, is64(def) ? -1 : 0);
 });
 
 // ---- move wide ---------------------------------------------------------------------------------
