@@ -53,8 +53,18 @@ function combineNibble(s1: number, s2: number): number {
   return s1;
 }
 
+/** combineAttributes results, indexed by s1 << 8 | s2 (-1: not computed yet). */
+const combined = new Int16Array(65536).fill(-1);
+
 /** Combined stage-1 + stage-2 memory type (the more restrictive Device type, or the weaker cacheability). */
 export function combineAttributes(s1: number, s2: number): number {
+  const k = (s1 << 8) | s2;
+  let r = combined[k]!;
+  if (r < 0) combined[k] = r = computeCombined(s1, s2);
+  return r;
+}
+
+function computeCombined(s1: number, s2: number): number {
   const d1 = isDevice(s1), d2 = isDevice(s2);
   if (d1 || d2) {
     if (d1 && d2) return Math.min(s1 & 0xc, s2 & 0xc);

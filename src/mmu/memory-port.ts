@@ -56,8 +56,8 @@ export const FSC = {
  * the CPU sees it. Installed on the MemoryPort; absent = MMU-off only.
  */
 export interface TranslationUnit {
-  /** VA → PA when the current regime translates; -1 after raising the fault (or requesting a stop). */
-  translate(vaLo: number, vaHi: number, access: Access, size: number): number;
+  /** VA → PA for the current regime into out[0]; false after raising the fault (or requesting a stop). */
+  translate(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean;
   /** A TLBI operation by name (e.g. 'vae2is') with the Xt operand (0 when the operation takes none). */
   tlbi(op: string, xtLo: number, xtHi: number): void;
   /** An AT operation by name (e.g. 's1e2r'): translates Xt and writes PAR_EL1. */
@@ -90,6 +90,17 @@ export class MemoryPort {
   accessSyndrome = 0;
   /** Set by LDTR/STTR-style handlers around read/write: the access is checked with EL0 permissions. */
   unprivileged = false;
+
+  /**
+   * Trace observer of data accesses made through this port (read/write and
+   * the *Physical calls), after each completes. The interpreter's inline RAM
+   * fast paths do not come here; a tracer that wants every access runs those
+   * instructions through their slow path (src/trace/recorder.ts). Undefined
+   * (the default) costs one compare per access.
+   */
+  onAccess: ((write: boolean, vaLo: number, vaHi: number, pa: number, size: number, lo: number, hi: number) => void) | undefined = undefined;
+  /** Trace observer of TLB maintenance: the TLBI operation and Xt, before the translation unit acts on it. */
+  onTlbi: ((op: string, xtLo: number, xtHi: number) => void) | undefined = undefined;
 
   /** translationOn() per EL, recomputed after translation registers change. */
   private readonly onByEl = [false, false, false, false];
@@ -132,22 +143,28 @@ export class MemoryPort {
         return this.fastPa[i]! + (vaLo & 0xfff);
       }
     }
-    return this.translateMiss(vaLo, vaHi, access, size);
+    // The miss result comes back through a typed array: a double returned across the call would be boxed.
+    if (!this.translateMiss(vaLo, vaHi, access, size)) return -1;
+    return this.missPa[0]!;
   }
 
-  /** Fast-array miss: the translation unit, or the MMU-off behaviour without one. */
-  private translateMiss(vaLo: number, vaHi: number, access: Access, size: number): number {
+  private readonly missPa = new Float64Array(1);
+
+  /** Fast-array miss: the translation unit, or the MMU-off behaviour without one; PA in missPa[0]. */
+  private translateMiss(vaLo: number, vaHi: number, access: Access, size: number): boolean {
     const mmu = this.mmu;
-    if (mmu !== undefined) return mmu.translate(vaLo, vaHi, access, size);
-    return this.translateWithoutMmu(vaLo, vaHi, access, size);
+    if (mmu !== undefined) return mmu.translate(vaLo, vaHi, access, size, this.missPa);
+    const pa = this.translateWithoutMmu(vaLo, vaHi, access, size);
+    this.missPa[0] = pa;
+    return pa >= 0;
   }
 
-  /** Records a permitted translation in the fast array of (el, pan, access). */
-  fillFast(el: number, pan: number, access: Access, vaLo: number, vaHi: number, paPage: number): void {
+  /** Records a permitted translation in the fast array of (el, pan, access); the PA page as halves. */
+  fillFast(el: number, pan: number, access: Access, vaLo: number, vaHi: number, paPageLo: number, paPageHi: number): void {
     const i = (((((el << 1) | pan) << 3) | access) << FAST_BITS) | ((vaLo >>> 12) & FAST_MASK);
     this.fastTagLo[i] = (vaLo & ~0xfff) | this.epoch;
     this.fastTagHi[i] = vaHi;
-    this.fastPa[i] = paPage;
+    this.fastPa[i] = paPageHi * 4294967296 + (paPageLo >>> 0);
   }
 
   /** Invalidates every fast-array entry. */
@@ -202,6 +219,7 @@ export class MemoryPort {
 
   /** TLB maintenance: forwarded to the translation unit (nothing is cached without one). */
   tlbi(op: string, xtLo: number, xtHi: number): void {
+    if (this.onTlbi !== undefined) this.onTlbi(op, xtLo, xtHi);
     this.mmu?.tlbi(op, xtLo, xtHi);
   }
 
@@ -252,6 +270,7 @@ export class MemoryPort {
     }
     out[at] = lo | 0;
     out[at + 1] = hi;
+    if (this.onAccess !== undefined) this.onAccess(false, vaLo, vaHi, pa, size, lo | 0, hi);
     return true;
   }
 
@@ -268,6 +287,7 @@ export class MemoryPort {
       this.fault(vaLo, vaHi, Access.Write, FSC.SYNC_EXTERNAL, size);
       return false;
     }
+    if (this.onAccess !== undefined) this.onAccess(true, vaLo, vaHi, pa, size, lo, hi);
     return true;
   }
 
@@ -326,6 +346,7 @@ export class MemoryPort {
     }
     out[at] = lo | 0;
     out[at + 1] = hi | 0;
+    if (this.onAccess !== undefined) this.onAccess(false, vaLo, vaHi, pa1, size, lo | 0, hi | 0);
     return true;
   }
 
@@ -342,6 +363,7 @@ export class MemoryPort {
         return false;
       }
     }
+    if (this.onAccess !== undefined) this.onAccess(true, vaLo, vaHi, pa1, size, lo, hi);
     return true;
   }
 }

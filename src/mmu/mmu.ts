@@ -130,6 +130,7 @@ export class Mmu implements TranslationUnit {
 
   translationControlChanged(): void {
     this.dirty = true;
+    this.walker.flushWalkCaches();
     this.port.flushFast();
     this.cpu.fetchStale = true;
   }
@@ -152,8 +153,7 @@ export class Mmu implements TranslationUnit {
       r.alignmentCheck = (sctlr & 2) !== 0;
       r.icache = (sctlr & (1 << 12)) !== 0;
       r.wxn = (sctlr & (1 << 19)) !== 0;
-      r.mairLo = sys.lo(R.mairEl2);
-      r.mairHi = sys.hi(R.mairEl2);
+      r.setMair(sys.lo(R.mairEl2), sys.hi(R.mairEl2));
       decodeStage1Range(r.lower, model, decodeTg0((tcr >>> 14) & 3, model), tcr & 0x3f, (tcr >>> 16) & 7, false,
         sys.lo(R.ttbr0El2), sys.hi(R.ttbr0El2), (tcr & (1 << 20)) !== 0, (tcr & (1 << 24)) !== 0,
         (tcr & (1 << 21)) !== 0, (tcr & (1 << 22)) !== 0);
@@ -166,8 +166,7 @@ export class Mmu implements TranslationUnit {
       r.alignmentCheck = (sctlr & 2) !== 0;
       r.icache = (sctlr & (1 << 12)) !== 0;
       r.wxn = (sctlr & (1 << 19)) !== 0;
-      r.mairLo = sys.lo(R.mairEl1);
-      r.mairHi = sys.hi(R.mairEl1);
+      r.setMair(sys.lo(R.mairEl1), sys.hi(R.mairEl1));
       const ips = tcrHi & 7;
       const ha = (tcrHi & (1 << 7)) !== 0, hd = (tcrHi & (1 << 8)) !== 0;
       decodeStage1Range(r.lower, model, decodeTg0((tcrLo >>> 14) & 3, model), tcrLo & 0x3f, ips, (tcrLo & (1 << 7)) !== 0,
@@ -193,11 +192,17 @@ export class Mmu implements TranslationUnit {
 
   // ---- translation -----------------------------------------------------------------------
 
+  /** Output of translateEl2/translateEl10: the PA of the access as int32 halves. */
+  private paLo = 0;
+  private paHi = 0;
+
   /**
-   * The slow path of MemoryPort.translate: VA → PA for the current EL, or -1
-   * after raising the fault. Fills the port's fast array on success.
+   * The slow path of MemoryPort.translate: VA → PA for the current EL, into
+   * out[0]; false after raising the fault. Fills the port's fast array on
+   * success. (Results travel as int32 halves and through `out`, so nothing
+   * is boxed on this path.)
    */
-  translate(vaLo: number, vaHi: number, access: Access, size: number): number {
+  translate(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean {
     if (this.dirty) this.refresh();
     const cpu = this.cpu;
     const el = cpu.el;
@@ -218,38 +223,41 @@ export class Mmu implements TranslationUnit {
       pan = false;
     }
     const regime = el >= 2 ? this.el2 : this.el10;
-    let pa: number;
+    let ok: boolean;
     if (unaligned && regime.alignmentCheck) {
       // SCTLR_ELx.A: the alignment check precedes translation.
-      this.walker.fault.type = FaultType.Alignment;
-      this.walker.fault.level = 0;
-      this.walker.fault.stage2 = false;
-      this.walker.fault.s1ptw = false;
-      pa = -1;
+      ok = this.setFault(FaultType.Alignment);
     } else if (el >= 2) {
-      pa = this.translateEl2(vaLo, vaHi, base, unaligned);
+      ok = this.translateEl2(vaLo, vaHi, base, unaligned);
     } else {
-      pa = this.translateEl10(vaLo, vaHi, base, privileged, pan, unaligned, el === 0);
+      ok = this.translateEl10(vaLo, vaHi, base, privileged, pan, unaligned, el === 0);
     }
-    if (pa < 0) {
+    if (!ok) {
       this.raise(vaLo, vaHi, base, false);
-      return -1;
+      return false;
     }
-    if (access <= Access.Fetch) this.port.fillFast(el, cpu.pan, access, vaLo, vaHi, pa - (pa % 4096));
-    return pa;
+    const paLo = this.paLo, paHi = this.paHi;
+    if (access <= Access.Fetch) this.port.fillFast(el, cpu.pan, access, vaLo, vaHi, paLo & ~0xfff, paHi);
+    out[0] = paHi * TWO_32 + (paLo >>> 0);
+    return true;
   }
 
-  /** MMU-off output: the VA must fit in the PA size (AArch64.S1DisabledOutput); -1 after recording the fault. */
-  private flat(vaLo: number, hi: number): number {
-    if (bitsAbove(vaLo, hi, this.paBits)) {
-      const f = this.walker.fault;
-      f.type = FaultType.AddressSize;
-      f.level = 0;
-      f.stage2 = false;
-      f.s1ptw = false;
-      return -1;
-    }
-    return hi * TWO_32 + (vaLo >>> 0);
+  /** Records a stage-1 fault at level 0 (alignment, MMU-off address size, VA out of range); returns false. */
+  private setFault(type: FaultType): false {
+    const f = this.walker.fault;
+    f.type = type;
+    f.level = 0;
+    f.stage2 = false;
+    f.s1ptw = false;
+    return false;
+  }
+
+  /** MMU-off output: the VA must fit in the PA size (AArch64.S1DisabledOutput). */
+  private flat(vaLo: number, hi: number): boolean {
+    if (bitsAbove(vaLo, hi, this.paBits)) return this.setFault(FaultType.AddressSize);
+    this.paLo = vaLo;
+    this.paHi = hi;
+    return true;
   }
 
   /** Stage-1 attributes with stage 1 disabled: Device-nGnRnE data, Normal instructions (HCR_EL2.DC: Normal WB). */
@@ -259,25 +267,19 @@ export class Mmu implements TranslationUnit {
     return r.icache ? ATTR_NORMAL_WT : ATTR_NORMAL_NC;
   }
 
-  private alignmentFault(): number {
-    const f = this.walker.fault;
-    f.type = FaultType.Alignment;
-    f.level = 0;
-    f.stage2 = false;
-    f.s1ptw = false;
-    return -1;
+  /** A main-TLB entry's translation of the VA into paLo/paHi. */
+  private fromTlb(e: number, vaLo: number): true {
+    const tlb = this.tlb;
+    this.tlbHits++;
+    this.lastAttr = tlb.attr[e]!;
+    this.lastSh = tlb.sh[e]!;
+    const pa = tlb.outPage[e]! + (vaLo & 0xfff);
+    this.paLo = pa | 0;
+    this.paHi = (pa / TWO_32) | 0;
+    return true;
   }
 
-  private translationFaultLevel0(): number {
-    const f = this.walker.fault;
-    f.type = FaultType.Translation;
-    f.level = 0;
-    f.stage2 = false;
-    f.s1ptw = false;
-    return -1;
-  }
-
-  private translateEl2(vaLo: number, vaHi: number, access: Access, unaligned: boolean): number {
+  private translateEl2(vaLo: number, vaHi: number, access: Access, unaligned: boolean): boolean {
     const r = this.el2;
     const p = r.lower;
     const hi = p.tbi ? vaHi & 0x00ffffff : vaHi;
@@ -285,33 +287,32 @@ export class Mmu implements TranslationUnit {
       const attr = this.disabledAttr(r, access !== Access.Fetch);
       this.lastAttr = attr;
       this.lastSh = SH_OUTER;
-      if (unaligned && isDevice(attr)) return this.alignmentFault();
+      if (unaligned && isDevice(attr)) return this.setFault(FaultType.Alignment);
       return this.flat(vaLo, hi);
     }
     // One VA range: VA[top:inputBits] must be zero.
-    if (bitsAbove(vaLo, hi, p.inputBits)) return this.translationFaultLevel0();
+    if (bitsAbove(vaLo, hi, p.inputBits)) return this.setFault(FaultType.Translation);
     const pageLo = vaLo & ~0xfff;
     const tlb = this.tlb;
     const e = tlb.find(pageLo, hi, CONTEXT_EL2, GLOBAL);
-    if (e >= 0 && permits(tlb.perm[e]!, access, true, false) && !(unaligned && isDevice(tlb.attr[e]!))) {
-      this.tlbHits++;
-      this.lastAttr = tlb.attr[e]!;
-      this.lastSh = tlb.sh[e]!;
-      return tlb.outPage[e]! + (vaLo & 0xfff);
-    }
+    if (e >= 0 && permits(tlb.perm[e]!, access, true, false) && !(unaligned && isDevice(tlb.attr[e]!))) return this.fromTlb(e, vaLo);
     this.walks++;
     const w = this.walker;
-    if (!w.walkStage1(r, p, vaLo, hi, access, true, false, unaligned, false, false)) return -1;
-    const outPage = w.outHi * TWO_32 + ((w.outLo & ~0xfff) >>> 0);
-    if (w.sideEffects) tlb.insert(pageLo, hi, CONTEXT_EL2, GLOBAL, outPage, -1, w.perm, w.attr, w.sh, w.shift, (NO_LEVEL << 4) | w.level);
+    if (!w.walkStage1(r, p, vaLo, hi, access, true, false, unaligned, false, false)) return false;
+    if (w.sideEffects) {
+      tlb.insert(pageLo, hi, CONTEXT_EL2, GLOBAL, w.outLo & ~0xfff, w.outHi, 0, -1, w.perm, w.attr, w.sh, w.shift,
+        (NO_LEVEL << 4) | w.level, e);
+    }
     this.lastAttr = w.attr;
     this.lastSh = w.sh;
-    return outPage + (vaLo & 0xfff);
+    this.paLo = w.outLo;
+    this.paHi = w.outHi;
+    return true;
   }
 
   private translateEl10(
     vaLo: number, vaHi: number, access: Access, privileged: boolean, pan: boolean, unaligned: boolean, el0: boolean,
-  ): number {
+  ): boolean {
     const r = this.el10;
     const w = this.walker;
     const isData = access !== Access.Fetch;
@@ -321,41 +322,41 @@ export class Mmu implements TranslationUnit {
       // Stage 1 off: IPA = VA, Device data unless HCR_EL2.DC.
       const hi = p.tbi ? vaHi & 0x00ffffff : vaHi;
       const s1Attr = this.disabledAttr(r, isData);
-      if (unaligned && isDevice(s1Attr)) return this.alignmentFault();
-      const ipa = this.flat(vaLo, hi);
-      if (ipa < 0 || !this.stage2Enabled) {
+      if (unaligned && isDevice(s1Attr)) return this.setFault(FaultType.Alignment);
+      if (!this.flat(vaLo, hi)) return false;
+      if (!this.stage2Enabled) {
         this.lastAttr = s1Attr;
         this.lastSh = SH_OUTER;
-        return ipa;
+        return true;
       }
       this.walks++;
-      if (!w.translateStage2(vaLo, hi, access, el0, unaligned, false)) return -1;
+      if (!w.translateStage2(vaLo, hi, access, el0, unaligned, false)) return false;
       this.lastAttr = combineAttributes(s1Attr, w.s2Attr);
       this.lastSh = effectiveShareability(this.lastAttr, combineShareability(SH_OUTER, w.s2Sh));
-      return w.s2OutHi * TWO_32 + (w.s2OutLo >>> 0);
+      this.paLo = w.s2OutLo;
+      this.paHi = w.s2OutHi;
+      return true;
     }
     // VA[63:inputBits] (VA[55:inputBits] with TBI) must all equal VA[55].
     const hi = p.tbi ? (vaHi & 0x00ffffff) | (upper ? 0xff000000 : 0) : vaHi;
-    if (upper ? bitsAbove(~vaLo, ~hi, p.inputBits) : bitsAbove(vaLo, hi, p.inputBits)) return this.translationFaultLevel0();
+    if (upper ? bitsAbove(~vaLo, ~hi, p.inputBits) : bitsAbove(vaLo, hi, p.inputBits)) return this.setFault(FaultType.Translation);
     const pageLo = vaLo & ~0xfff;
     const tlb = this.tlb;
     const context = this.contextEl10;
     const e = tlb.find(pageLo, hi, context, r.asid);
-    if (e >= 0 && permits(tlb.perm[e]!, access, privileged, pan) && !(unaligned && isDevice(tlb.attr[e]!))) {
-      this.tlbHits++;
-      this.lastAttr = tlb.attr[e]!;
-      this.lastSh = tlb.sh[e]!;
-      return tlb.outPage[e]! + (vaLo & 0xfff);
-    }
+    if (e >= 0 && permits(tlb.perm[e]!, access, privileged, pan) && !(unaligned && isDevice(tlb.attr[e]!))) return this.fromTlb(e, vaLo);
     this.walks++;
     const s2 = this.stage2Enabled;
-    if (!w.walkStage1(r, p, vaLo, hi, access, privileged, pan, unaligned, s2, el0)) return -1;
-    let perm = w.perm, attr = w.attr, sh = w.sh, outLo = w.outLo, outHi = w.outHi, midPage = -1;
+    if (!w.walkStage1(r, p, vaLo, hi, access, privileged, pan, unaligned, s2, el0)) return false;
+    let perm = w.perm, attr = w.attr, sh = w.sh, outLo = w.outLo, outHi = w.outHi;
+    let midLo = 0, midHi = -1;
     let level = (NO_LEVEL << 4) | w.level;
     const s1Shift = w.shift, global = w.global;
     if (s2) {
-      midPage = outHi * TWO_32 + ((outLo & ~0xfff) >>> 0);
-      if (!w.translateStage2(outLo, outHi, access, el0, unaligned, false)) return -1;
+      midLo = outLo & ~0xfff;
+      midHi = outHi;
+      // Through the stage-2 TLB, so that a stale stage-2 entry shows a missing TLBI IPAS2E1 as hardware with an IPA cache would.
+      if (!w.translateStage2(outLo, outHi, access, el0, unaligned, false)) return false;
       perm = combinePermissions(perm, w.s2Perm);
       attr = combineAttributes(attr, w.s2Attr);
       sh = combineShareability(sh, w.s2Sh);
@@ -363,11 +364,14 @@ export class Mmu implements TranslationUnit {
       outHi = w.s2OutHi;
       level = (w.s2Level << 4) | (level & 0xf);
     }
-    const outPage = outHi * TWO_32 + ((outLo & ~0xfff) >>> 0);
-    if (w.sideEffects) tlb.insert(pageLo, hi, context, global ? GLOBAL : r.asid, outPage, midPage, perm, attr, sh, s1Shift, level);
+    if (w.sideEffects) {
+      tlb.insert(pageLo, hi, context, global ? GLOBAL : r.asid, outLo & ~0xfff, outHi, midLo, midHi, perm, attr, sh, s1Shift, level, e);
+    }
     this.lastAttr = attr;
     this.lastSh = sh;
-    return outPage + (vaLo & 0xfff);
+    this.paLo = outLo;
+    this.paHi = outHi;
+    return true;
   }
 
   // ---- faults ---------------------------------------------------------------------------------
@@ -434,8 +438,8 @@ export class Mmu implements TranslationUnit {
     const { type, level, stage2, s1ptw, ipaLo, ipaHi } = f;
     w.sideEffects = false;
     try {
-      if (el >= 2) return this.translateEl2(vaLo, vaHi, access, false);
-      return this.translateEl10(vaLo, vaHi, access, el === 1, false, false, el === 0);
+      const ok = el >= 2 ? this.translateEl2(vaLo, vaHi, access, false) : this.translateEl10(vaLo, vaHi, access, el === 1, false, false, el === 0);
+      return ok ? this.paHi * TWO_32 + (this.paLo >>> 0) : -1;
     } finally {
       w.sideEffects = saved;
       this.lastAttr = savedAttr;
@@ -521,7 +525,7 @@ export class Mmu implements TranslationUnit {
     let outLo: number, outHi: number, attr: number, sh: number, perm: number;
     if (!r.enabled || (el0 && this.hcrTge && r === this.el10)) {
       const hi = p.tbi ? vaHi & 0x00ffffff : vaHi;
-      if (this.flat(vaLo, hi) < 0) return false;
+      if (!this.flat(vaLo, hi)) return false;
       outLo = vaLo;
       outHi = hi;
       attr = this.disabledAttr(r, isData);
@@ -531,16 +535,10 @@ export class Mmu implements TranslationUnit {
       let hi: number;
       if (r.twoRanges) {
         hi = p.tbi ? (vaHi & 0x00ffffff) | (upper ? 0xff000000 : 0) : vaHi;
-        if (upper ? bitsAbove(~vaLo, ~hi, p.inputBits) : bitsAbove(vaLo, hi, p.inputBits)) {
-          this.translationFaultLevel0();
-          return false;
-        }
+        if (upper ? bitsAbove(~vaLo, ~hi, p.inputBits) : bitsAbove(vaLo, hi, p.inputBits)) return this.setFault(FaultType.Translation);
       } else {
         hi = p.tbi ? vaHi & 0x00ffffff : vaHi;
-        if (bitsAbove(vaLo, hi, p.inputBits)) {
-          this.translationFaultLevel0();
-          return false;
-        }
+        if (bitsAbove(vaLo, hi, p.inputBits)) return this.setFault(FaultType.Translation);
       }
       const s2Tables = regimeEl !== 2 && this.stage2Enabled;
       if (!w.walkStage1(r, p, vaLo, hi, access, privileged, pan, false, s2Tables, el0)) return false;
@@ -677,6 +675,7 @@ export class Mmu implements TranslationUnit {
         // EL3 and RME operations: nothing cached for them on this PE.
         break;
     }
+    this.walker.flushWalkCaches();
     this.port.flushFast();
     this.cpu.fetchStale = true;
   }

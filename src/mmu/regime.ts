@@ -56,7 +56,11 @@ export const MAX_TXSZ = 39;
  * How one table walk starts: for a stage-1 VA range (TTBR0 or TTBR1 half) or
  * for stage 2. Addresses are (lo, hi) int32 halves.
  */
+let nextParamsId = 1;
+
 export class TableWalkParams {
+  /** Distinguishes the walks of different ranges/stages in the walk caches. */
+  readonly id = nextParamsId++;
   /** Granule size as log2 bytes (12, 14, 16) and index bits per level (granuleBits - 3). */
   granuleBits = GRANULE_4K;
   stride = 9;
@@ -139,8 +143,11 @@ export function decodeStage2(p: TableWalkParams, model: CpuModel, vtcrLo: number
   p.hwAccessFlag = ha && model.hardwareAccessFlag;
   p.hwDirty = ha && ((vtcrLo >>> 22) & 1) === 1 && model.hardwareAccessFlag;
 
-  const txszOutOfRange = t0sz < MIN_TXSZ || t0sz > MAX_TXSZ;
-  const inputBits = 64 - Math.min(Math.max(t0sz, MIN_TXSZ), MAX_TXSZ);
+  // AArch64.S2MinTxSZ: the IPA size cannot exceed the PA size. Out of range is IMPLEMENTATION DEFINED
+  // (clamp or a level-0 translation fault); like QEMU we fault.
+  const minTxsz = Math.max(MIN_TXSZ, 64 - Math.min(model.paBits, 48));
+  const txszOutOfRange = t0sz < minTxsz || t0sz > MAX_TXSZ;
+  const inputBits = 64 - Math.min(Math.max(t0sz, minTxsz), MAX_TXSZ);
   let startLevel: number;
   let invalidSl = false;
   const paMax = model.paBits;
@@ -208,6 +215,17 @@ export class Stage1Regime {
   asid16 = false;
   mairLo = 0;
   mairHi = 0;
+  /** MAIR_ELx split into its eight attribute bytes, indexed by AttrIndx. */
+  readonly mairTable = new Uint8Array(8);
+
+  setMair(lo: number, hi: number): void {
+    this.mairLo = lo;
+    this.mairHi = hi;
+    for (let i = 0; i < 4; i++) {
+      this.mairTable[i] = (lo >>> (8 * i)) & 0xff;
+      this.mairTable[i + 4] = (hi >>> (8 * i)) & 0xff;
+    }
+  }
 
   constructor(twoRanges: boolean) {
     this.twoRanges = twoRanges;

@@ -13,7 +13,7 @@
  * or a stage-1 block over stage-2 pages) is cached as 4 KiB pieces that
  * remember the size of the leaf they came from (`shift`), so that TLBI by
  * address invalidates every piece of the block it names. Replacement is
- * least-recently-used within a set.
+ * first-in first-out within a set (free ways first).
  *
  * Context keys: bits [17:16] = kind (1 = EL2 regime, 2 = EL1&0 regime,
  * 3 = stage 2), bits [15:0] = VMID (0 for EL2). 0 marks a free entry.
@@ -49,8 +49,8 @@ export class TranslationCache {
   /** log2 size of the leaf this piece came from (stage-1 leaf for the main TLB, stage-2 leaf for the stage-2 TLB). */
   readonly shift: Uint8Array;
   readonly level: Uint8Array;
-  private readonly stamp: Int32Array;
-  private clock = 0;
+  /** Per set: the way the next insertion replaces (FIFO). */
+  private readonly nextWay: Uint8Array;
   /** Live entries whose leaf is larger than 4 KiB: TLBI by address must then look beyond one set. */
   private pieces = 0;
   /** Live entries, for statistics. */
@@ -72,7 +72,7 @@ export class TranslationCache {
     this.sh = new Uint8Array(n);
     this.shift = new Uint8Array(n);
     this.level = new Uint8Array(n);
-    this.stamp = new Int32Array(n);
+    this.nextWay = new Uint8Array(sets);
   }
 
   get capacity(): number {
@@ -91,61 +91,55 @@ export class TranslationCache {
     for (let e = base; e < end; e++) {
       if (keyLo[e] === pageLo && keyHi[e] === pageHi && ctx[e] === context) {
         const a = asids[e]!;
-        if (a === GLOBAL || a === asid) {
-          this.stamp[e] = ++this.clock;
-          return e;
-        }
+        if (a === GLOBAL || a === asid) return e;
       }
     }
     return -1;
   }
 
   /**
-   * Stores a translation, replacing an entry with the same key, context and
-   * ASID, else the least recently used entry of the set. Returns its index.
+   * Stores a translation: the output page as (lo, hi) halves (page-aligned),
+   * the intermediate page likewise (midHi < 0: none). `replace` is the index
+   * of an entry for the same key to overwrite (from find), else -1: a free
+   * way of the set, or its oldest entry. Returns the index.
    */
   insert(
     pageLo: number, pageHi: number, context: number, asid: number,
-    outPage: number, midPage: number, perm: number, attr: number, sh: number, shift: number, level: number,
+    outLo: number, outHi: number, midLo: number, midHi: number,
+    perm: number, attr: number, sh: number, shift: number, level: number, replace: number,
   ): number {
-    const base = this.setBase(pageLo, pageHi);
-    const end = base + this.ways;
-    let victim = -1;
-    let free = -1;
-    let lru = base;
-    let oldest = Infinity;
-    for (let e = base; e < end; e++) {
-      const c = this.context[e]!;
-      if (c === 0) {
-        if (free < 0) free = e;
-        continue;
+    let victim = replace;
+    if (victim < 0) {
+      const base = this.setBase(pageLo, pageHi);
+      const ctx = this.context;
+      const ways = this.ways;
+      victim = -1;
+      if (this.live < ctx.length) {
+        for (let e = base; e < base + ways; e++) {
+          if (ctx[e] === 0) { victim = e; break; }
+        }
       }
-      if (c === context && this.keyLo[e] === pageLo && this.keyHi[e] === pageHi && this.asid[e] === asid) {
-        victim = e;
-        break;
-      }
-      if (this.stamp[e]! < oldest) {
-        oldest = this.stamp[e]!;
-        lru = e;
+      if (victim < 0) {
+        const set = base / ways;
+        const way = this.nextWay[set]!;
+        this.nextWay[set] = way + 1 === ways ? 0 : way + 1;
+        victim = base + way;
       }
     }
-    if (victim < 0) victim = free >= 0 ? free : lru;
     if (this.context[victim] !== 0) this.drop(victim);
     this.keyLo[victim] = pageLo;
     this.keyHi[victim] = pageHi;
     this.context[victim] = context;
     this.asid[victim] = asid;
-    this.outPage[victim] = outPage;
-    this.midPage[victim] = midPage;
+    this.outPage[victim] = outHi * 4294967296 + (outLo >>> 0);
+    this.midPage[victim] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
     this.perm[victim] = perm;
     this.attr[victim] = attr;
     this.sh[victim] = sh;
     this.shift[victim] = shift;
     this.level[victim] = level;
-    this.stamp[victim] = ++this.clock;
     if (shift > 12) this.pieces++;
     this.live++;
-    if (this.clock > 0x3fffffff) this.rebaseClock();
     return victim;
   }
 
@@ -153,11 +147,6 @@ export class TranslationCache {
     if (this.shift[e]! > 12) this.pieces--;
     this.context[e] = 0;
     this.live--;
-  }
-
-  private rebaseClock(): void {
-    this.stamp.fill(0);
-    this.clock = 0;
   }
 
   /** Removes every entry. */

@@ -24,7 +24,7 @@ import type { CpuModel } from '../cpu/cpu-model.js';
 import type { PhysicalMemory } from '../machine/physical-memory.js';
 import { MemoryFault } from '../machine/physical-memory.js';
 import { Access } from './memory-port.js';
-import { isDevice, mairAttribute, stage2Attribute } from './attributes.js';
+import { isDevice, stage2Attribute } from './attributes.js';
 import { hasXnx, Stage1Regime, TableWalkParams } from './regime.js';
 import { GLOBAL, NO_LEVEL, TranslationCache } from './tlb.js';
 
@@ -106,6 +106,7 @@ export function permitsStage2(perm: number, access: Access, el0: boolean): boole
 
 /** Stage-2 permissions folded into stage-1 permission bits (the combined TLB entry). */
 export function combinePermissions(s1: number, s2: number): number {
+  if (s2 === (S2_R | S2_W | S2_X1 | S2_X0)) return s1;
   let p = s1;
   if ((s2 & S2_R) === 0) p &= ~(PERM_R | PERM_UR);
   if ((s2 & S2_W) === 0) p &= ~(PERM_W | PERM_UW);
@@ -130,6 +131,12 @@ export function bitsAbove(lo: number, hi: number, n: number): boolean {
   return hi !== 0 || (lo >>> n) !== 0;
 }
 
+/** Stage-2 MemAttr[3:0] → MAIR-format attribute. */
+const STAGE2_ATTRIBUTES = Uint8Array.from({ length: 16 }, (_, m) => stage2Attribute(m));
+
+/** Entries in each walk cache (direct-mapped). */
+const WALK_CACHE_SIZE = 256;
+
 /** Block descriptors exist at level 1 and 2 for 4 KiB, level 2 only for 16 and 64 KiB (without 52-bit addresses). */
 function blockAllowed(granuleBits: number, level: number): boolean {
   return granuleBits === 12 ? level === 1 || level === 2 : level === 2;
@@ -144,6 +151,8 @@ export class Walker {
   stage2Ptw = false;
   /** Descriptor updates and TLB fills; off for side-effect-free probes. */
   sideEffects = true;
+  /** The walk caches below (off to measure or test bare walks). */
+  useWalkCaches = true;
 
   // ---- result of the last stage-1 walk ------------------------------------------
   /** Output address (IPA when stage 2 follows, else PA) of the input address. */
@@ -176,6 +185,39 @@ export class Walker {
   private readonly scratch = new Uint32Array(2);
   private readonly xnx: boolean;
 
+  /**
+   * Walk caches: for the region one last-level (level-3) table covers, that
+   * table's address, so a walk that misses the TLB reads one descriptor
+   * instead of four. Stage 1 also keeps the table's stage-2 translation and
+   * the hierarchical attributes gathered above it. Direct-mapped; flushed
+   * on every TLBI and every write to a translation register (caching table
+   * entries is allowed, and no TLBI leaves one of them stale).
+   */
+  private readonly s1wcKeyLo = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wcKeyHi = new Int32Array(WALK_CACHE_SIZE);
+  /** TableWalkParams.id the entry was made for; 0 = empty. */
+  private readonly s1wcOwner = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wcTableLo = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wcTableHi = new Int32Array(WALK_CACHE_SIZE);
+  /** PA of the table (its IPA translated by stage 2), valid when the stage-2 page holds the whole table. */
+  private readonly s1wcPaLo = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wcPaHi = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wcPaValid = new Uint8Array(WALK_CACHE_SIZE);
+  private readonly s1wcAttrs = new Uint8Array(WALK_CACHE_SIZE);
+  private readonly s1wcS2Perm = new Uint8Array(WALK_CACHE_SIZE);
+  private readonly s1wcS2Level = new Uint8Array(WALK_CACHE_SIZE);
+  private readonly s2wcKeyLo = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s2wcKeyHi = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s2wcOwner = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s2wcTableLo = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s2wcTableHi = new Int32Array(WALK_CACHE_SIZE);
+
+  /** Forgets every cached table address. */
+  flushWalkCaches(): void {
+    this.s1wcOwner.fill(0);
+    this.s2wcOwner.fill(0);
+  }
+
   constructor(
     private readonly memory: PhysicalMemory,
     model: CpuModel,
@@ -205,18 +247,9 @@ export class Walker {
     return false;
   }
 
-  /** Reads the 64-bit descriptor at a physical address into dLo/dHi; false on an external abort. */
-  private readDescriptor(paLo: number, paHi: number): boolean {
-    this.descriptorReads++;
+  /** Reads a descriptor outside the RAM fast window into dLo/dHi; false on an external abort. */
+  private readDescriptorSlow(pa: number): boolean {
     const m = this.memory;
-    const pa = paHi * 4294967296 + (paLo >>> 0);
-    const off = pa - m.ramBase;
-    if (off >= 0 && off < m.ramSize) {
-      const w = off >>> 2;
-      this.dLo = m.ram32[w]! | 0;
-      this.dHi = m.ram32[w + 1]! | 0;
-      return true;
-    }
     m.read64(pa, this.scratch, 0);
     if (m.lastFault !== MemoryFault.None) return false;
     this.dLo = this.scratch[0]! | 0;
@@ -242,6 +275,8 @@ export class Walker {
   ): boolean {
     if (p.walkDisabled) return this.fail(FaultType.Translation, 0);
     if (p.baseOutOfRange) return this.fail(FaultType.AddressSize, 0);
+    const m = this.memory;
+    const ramBase = m.ramBase, ramSize = m.ramSize, ram = m.ram32;
     const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
     const oaCheck = oaBits < 48;
     const oaShift = oaBits - 32;
@@ -250,19 +285,62 @@ export class Walker {
     let tLo = p.baseLo, tHi = p.baseHi;
     let tableAttrs = 0;
     let descLo = 0, descHi = 0, descS2Perm = S2_R | S2_W;
+    // Walk cache: the level-3 table for this VA's region, and its PA when stage 2 applies.
+    const regionShift = g + stride;
+    const regionLo = vaLo & ~((1 << regionShift) - 1);
+    const wc = ((regionLo >>> regionShift) ^ vaHi ^ p.id) & (WALK_CACHE_SIZE - 1);
+    let cachedPa = false;
+    let wcOwned = false;
+    if (level < 3 && this.useWalkCaches && this.s1wcOwner[wc] === p.id && this.s1wcKeyLo[wc] === regionLo && this.s1wcKeyHi[wc] === vaHi) {
+      wcOwned = true;
+      level = 3;
+      n = stride;
+      tLo = this.s1wcTableLo[wc]!;
+      tHi = this.s1wcTableHi[wc]!;
+      tableAttrs = this.s1wcAttrs[wc]!;
+      cachedPa = withStage2 && this.s1wcPaValid[wc] === 1;
+    }
     for (;;) {
       const lsb = g + stride * (3 - level);
-      const addrLo = tLo | (indexBits(vaLo, vaHi, lsb, n) << 3);
+      const index = indexBits(vaLo, vaHi, lsb, n) << 3;
+      const addrLo = tLo | index;
       descLo = addrLo;
       descHi = tHi;
-      if (withStage2) {
+      if (cachedPa) {
+        descLo = this.s1wcPaLo[wc]! | index;
+        descHi = this.s1wcPaHi[wc]!;
+        descS2Perm = this.s1wcS2Perm[wc]!;
+        this.s2Level = this.s1wcS2Level[wc]!;
+        cachedPa = false;
+      } else if (withStage2) {
         if (!this.translateStage2(addrLo, tHi, Access.Read, el0, false, true)) return false;
         descLo = this.s2OutLo;
         descHi = this.s2OutHi;
         descS2Perm = this.s2Perm;
+        if (level === 3 && wcOwned && this.sideEffects) {
+          // Remember the level-3 table's translation.
+          this.s1wcPaLo[wc] = descLo & ~index;
+          this.s1wcPaHi[wc] = descHi;
+          this.s1wcPaValid[wc] = this.s2Shift >= g ? 1 : 0;
+          this.s1wcS2Perm[wc] = descS2Perm;
+          this.s1wcS2Level[wc] = this.s2Level;
+        }
       }
-      if (!this.readDescriptor(descLo, descHi)) return this.fail(FaultType.ExternalOnWalk, level);
-      const dLo = this.dLo, dHi = this.dHi;
+      // The descriptor, from the RAM fast window inline, else through the memory map.
+      this.descriptorReads++;
+      let dLo: number, dHi: number;
+      const pa = descHi * 4294967296 + (descLo >>> 0);
+      const off = pa - ramBase;
+      if (off >= 0 && off < ramSize) {
+        const w = off >>> 2;
+        dLo = ram[w]! | 0;
+        dHi = ram[w + 1]! | 0;
+      } else if (this.readDescriptorSlow(pa)) {
+        dLo = this.dLo;
+        dHi = this.dHi;
+      } else {
+        return this.fail(FaultType.ExternalOnWalk, level);
+      }
       if ((dLo & 1) === 0) return this.fail(FaultType.Translation, level);
       if (level < 3 && (dLo & 2) !== 0) {
         // Table descriptor: next-level table address, and the hierarchical attributes (bits [63:59]).
@@ -272,6 +350,16 @@ export class Walker {
         tHi = dHi & 0xffff;
         level++;
         n = stride;
+        if (level === 3 && this.useWalkCaches && this.sideEffects) {
+          wcOwned = true;
+          this.s1wcOwner[wc] = p.id;
+          this.s1wcKeyLo[wc] = regionLo;
+          this.s1wcKeyHi[wc] = vaHi;
+          this.s1wcTableLo[wc] = tLo;
+          this.s1wcTableHi[wc] = tHi;
+          this.s1wcAttrs[wc] = tableAttrs;
+          this.s1wcPaValid[wc] = 0;
+        }
         continue;
       }
       if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.fail(FaultType.Translation, level);
@@ -289,7 +377,7 @@ export class Walker {
         if (!p.hwAccessFlag) return this.fail(FaultType.AccessFlag, level);
         newLo |= 1 << 10;
       }
-      this.attr = mairAttribute(r.mairLo, r.mairHi, (dLo >>> 2) & 7);
+      this.attr = r.mairTable[(dLo >>> 2) & 7]!;
       this.sh = (dLo >>> 8) & 3;
       this.global = !r.twoRanges || (dLo & (1 << 11)) === 0;
       if (unalignedData && isDevice(this.attr)) return this.fail(FaultType.Alignment, 0);
@@ -354,8 +442,9 @@ export class Walker {
       return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
     }
     const tlb = this.stage2Tlb;
+    let e = -1;
     if (tlb !== null) {
-      const e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
+      e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
       if (e >= 0) {
         const perm = tlb.perm[e]!, attr = tlb.attr[e]!;
         if (permitsStage2(perm, access, el0) && !(isDevice(attr) && (unalignedData || (forWalk && this.stage2Ptw)))) {
@@ -374,10 +463,8 @@ export class Walker {
     }
     if (!this.walkStage2(ipaLo, ipaHi, access, el0, unalignedData, forWalk)) return false;
     if (tlb !== null && this.sideEffects) {
-      const pageLo = ipaLo & ~0xfff;
-      const outPage = this.s2OutHi * 4294967296 + ((this.s2OutLo & ~0xfff) >>> 0);
-      tlb.insert(pageLo, ipaHi, this.stage2Context, GLOBAL, outPage, -1, this.s2Perm, this.s2Attr, this.s2Sh,
-        this.s2Shift, (this.s2Level << 4) | NO_LEVEL);
+      tlb.insert(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL, this.s2OutLo & ~0xfff, this.s2OutHi, 0, -1, this.s2Perm,
+        this.s2Attr, this.s2Sh, this.s2Shift, (this.s2Level << 4) | NO_LEVEL, e);
     }
     return true;
   }
@@ -389,17 +476,40 @@ export class Walker {
       return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
     }
     if (p.baseOutOfRange) return this.failStage2(FaultType.AddressSize, 0, ipaLo, ipaHi, forWalk);
+    const m = this.memory;
+    const ramBase = m.ramBase, ramSize = m.ramSize, ram = m.ram32;
     const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
     const oaCheck = oaBits < 48;
     const oaShift = oaBits - 32;
     let level = p.startLevel;
     let n = p.startBits;
     let tLo = p.baseLo, tHi = p.baseHi;
+    const regionShift = g + stride;
+    const regionLo = ipaLo & ~((1 << regionShift) - 1);
+    const wc = ((regionLo >>> regionShift) ^ ipaHi) & (WALK_CACHE_SIZE - 1);
+    if (level < 3 && this.useWalkCaches && this.s2wcOwner[wc] === this.stage2Context && this.s2wcKeyLo[wc] === regionLo && this.s2wcKeyHi[wc] === ipaHi) {
+      level = 3;
+      n = stride;
+      tLo = this.s2wcTableLo[wc]!;
+      tHi = this.s2wcTableHi[wc]!;
+    }
     for (;;) {
       const lsb = g + stride * (3 - level);
       const addrLo = tLo | (indexBits(ipaLo, ipaHi, lsb, n) << 3);
-      if (!this.readDescriptor(addrLo, tHi)) return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
-      const dLo = this.dLo, dHi = this.dHi;
+      this.descriptorReads++;
+      let dLo: number, dHi: number;
+      const pa = tHi * 4294967296 + (addrLo >>> 0);
+      const off = pa - ramBase;
+      if (off >= 0 && off < ramSize) {
+        const w = off >>> 2;
+        dLo = ram[w]! | 0;
+        dHi = ram[w + 1]! | 0;
+      } else if (this.readDescriptorSlow(pa)) {
+        dLo = this.dLo;
+        dHi = this.dHi;
+      } else {
+        return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
+      }
       if ((dLo & 1) === 0) return this.failStage2(FaultType.Translation, level, ipaLo, ipaHi, forWalk);
       if (level < 3 && (dLo & 2) !== 0) {
         if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.failStage2(FaultType.AddressSize, level, ipaLo, ipaHi, forWalk);
@@ -407,6 +517,13 @@ export class Walker {
         tHi = dHi & 0xffff;
         level++;
         n = stride;
+        if (level === 3 && this.useWalkCaches && this.sideEffects) {
+          this.s2wcOwner[wc] = this.stage2Context;
+          this.s2wcKeyLo[wc] = regionLo;
+          this.s2wcKeyHi[wc] = ipaHi;
+          this.s2wcTableLo[wc] = tLo;
+          this.s2wcTableHi[wc] = tHi;
+        }
         continue;
       }
       if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.failStage2(FaultType.Translation, level, ipaLo, ipaHi, forWalk);
@@ -423,7 +540,7 @@ export class Walker {
         if (!p.hwAccessFlag) return this.failStage2(FaultType.AccessFlag, level, ipaLo, ipaHi, forWalk);
         newLo |= 1 << 10;
       }
-      const attr = stage2Attribute((dLo >>> 2) & 0xf);
+      const attr = STAGE2_ATTRIBUTES[(dLo >>> 2) & 0xf]!;
       this.s2Attr = attr;
       this.s2Sh = (dLo >>> 8) & 3;
       if (unalignedData && isDevice(attr)) return this.failStage2(FaultType.Alignment, 0, ipaLo, ipaHi, false);
@@ -438,7 +555,7 @@ export class Walker {
       const xn = this.xnx ? (dHi >>> 21) & 3 : ((dHi >>> 22) & 1) << 1;
       const x1 = xn === 0 || xn === 3;
       const x0 = xn === 0 || xn === 1;
-      const perm = (s2ap & 1 ? S2_R : 0) | (s2ap & 2 ? S2_W : 0) | (x1 ? S2_X1 : 0) | (x0 ? S2_X0 : 0);
+      const perm = s2ap | (x1 ? S2_X1 : 0) | (x0 ? S2_X0 : 0); // S2AP[0] = read (S2_R), S2AP[1] = write (S2_W)
       this.s2Perm = perm;
       if (!permitsStage2(perm, forWalk ? Access.Read : access, el0)) {
         return this.failStage2(FaultType.Permission, level, ipaLo, ipaHi, forWalk);
