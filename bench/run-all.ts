@@ -5,12 +5,14 @@
 import { runAsmBench } from './asm-throughput.js';
 import { runMemoryBench } from './memory.bench.js';
 import { runCpuBench } from './cpu-throughput.js';
+import { runTranslationBench } from './translation.js';
 
 const only = process.argv[2];
 const benches: [string, () => Promise<void>][] = [
   ['asm', () => runAsmBench()],
   ['memory', () => runMemoryBench()],
   ['cpu', () => runCpuBench()],
+  ['mmu', () => runTranslationBench()],
 ];
 for (const [name, fn] of benches) {
   if (only && only !== name) continue;
