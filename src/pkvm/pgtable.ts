@@ -25,6 +25,7 @@ import { HypBugError, PAGE_SHIFT, PAGE_SIZE, hex } from './hyp-memory.js';
 import type { KvmPgtableMmOps } from './mm-ops.js';
 import {
   E2BIG, EAGAIN, EINVAL, ENOMEM, ERANGE,
+  KVM_HOST_S2_DEFAULT_MASK, KVM_HOST_S2_DEFAULT_MEM_PTE, KVM_HOST_S2_DEFAULT_MMIO_PTE, PKVM_HOST_MEM_PROT, PKVM_HOST_MMIO_PROT,
   KVM_INVALID_PTE_LOCKED, KVM_MAX_OWNER_ID, KVM_PGTABLE_LAST_LEVEL, KVM_PGTABLE_MAX_LEVELS, KVM_PHYS_INVALID,
   KVM_PTE_LEAF_ATTR_HI_SW, KVM_PTE_LEAF_ATTR_S2_PERMS, PTRS_PER_PTE,
   hyp_set_prot_attr, kvm_granule_shift, kvm_granule_size, kvm_init_invalid_leaf_owner, kvm_init_table_pte,
@@ -65,6 +66,37 @@ export function stage2_pte_is_counted(pte: bigint, _level?: number): boolean {
 /** V61's stage-2 behaviour as pte_ops: V61 passes only force_pte_cb and counts every non-zero entry. */
 export function stage2V61PteOps(force_pte_cb?: (addr: bigint, end: bigint, prot: bigint) => boolean): KvmPgtablePteOps {
   return { force_pte_cb, pte_is_counted_cb: stage2_pte_is_counted };
+}
+
+/**
+ * The host stage-2's pte_ops, as mem_protect.c sets them up (§5.8):
+ *
+ * - force_pte_cb (`host_stage2_force_pte`): a mapping whose prot is not the default one
+ *   (RWX for memory, RW for MMIO) must use pages, since its state lives only in the PTE
+ *   and splitting a block would lose it;
+ * - pte_is_counted_cb: V61 counts every non-zero entry; Android (`host_stage2_pte_is_counted`)
+ *   does not count valid leaves that carry exactly the default attributes, so host tables
+ *   full of default mappings sit at refcount 1 and can be reclaimed or coalesced.
+ */
+export function hostStage2PteOps(opts: {
+  addrIsMemory: (pa: bigint) => boolean;
+  /** range_is_memory(start, end): [start, end) lies inside one memory region. */
+  rangeIsMemory?: (start: bigint, end: bigint) => boolean;
+  counting: 'linux-6.1' | 'android';
+}): KvmPgtablePteOps {
+  const rangeIsMemory = opts.rangeIsMemory ?? ((start: bigint, end: bigint) => opts.addrIsMemory(start) && opts.addrIsMemory(end - 1n));
+  const force_pte_cb = (addr: bigint, end: bigint, prot: bigint): boolean =>
+    prot !== (rangeIsMemory(addr, end) ? PKVM_HOST_MEM_PROT : PKVM_HOST_MMIO_PROT);
+  if (opts.counting === 'linux-6.1') return { force_pte_cb, pte_is_counted_cb: stage2_pte_is_counted };
+  return {
+    force_pte_cb,
+    pte_is_counted_cb: (pte, level) => {
+      if (!kvm_pte_valid(pte)) return pte !== 0n;
+      if (kvm_pte_table(pte, level)) return true;
+      const dflt = opts.addrIsMemory(kvm_pte_to_phys(pte)) ? KVM_HOST_S2_DEFAULT_MEM_PTE : KVM_HOST_S2_DEFAULT_MMIO_PTE;
+      return (pte & KVM_HOST_S2_DEFAULT_MASK) !== dflt;
+    },
+  };
 }
 
 /** The stage-2 MMU a table belongs to: struct kvm_s2_mmu plus the VTCR of its kvm_arch. */
@@ -416,6 +448,23 @@ export function fix_hyp_pgtable_refcnt(pgt: KvmPgtable): number {
     arg: pgt.mm_ops,
     cb: (ctx) => {
       if (kvm_pte_valid(ctx.old)) ctx.mm_ops.get_page(ctx.ptep);
+      return 0;
+    },
+  });
+}
+
+/**
+ * pin_host_tables (setup.c, Android, pkvm-facts §3.2): one extra reference on every table
+ * page of the host stage-2 built during init, so that neither coalescing nor
+ * reclaim_leaves ever takes them away; only tables made later (by splitting blocks) can go.
+ */
+export function pin_host_tables(pgt: KvmPgtable): number {
+  return kvm_pgtable_walk(pgt, 0n, 1n << BigInt(pgt.ia_bits), {
+    flags: KVM_PGTABLE_WALK_TABLE_POST,
+    arg: pgt.mm_ops,
+    cb: (ctx) => {
+      const pte = readPte(ctx.mm_ops, ctx.ptep);
+      if (kvm_pte_valid(pte)) ctx.mm_ops.get_page(kvm_pte_follow(pte, ctx.mm_ops));
       return 0;
     },
   });
