@@ -336,9 +336,12 @@ export class Assembler {
     }
   }
 
-  private get active(): boolean {
+  /** Whether the innermost conditional (if any) is assembling lines; kept in step with `conds`. */
+  private active = true;
+
+  private updateActive(): void {
     const c = this.conds[this.conds.length - 1];
-    return !c || c.active;
+    this.active = !c || c.active;
   }
 
   private processStatement(labels: { name: string; col: number }[], head: string, headCol: number, rest: string, restCol: number): void {
@@ -375,6 +378,7 @@ export class Assembler {
     if (name === '.endif') {
       if (!top) this.error('.endif without .if');
       this.conds.pop();
+      this.updateActive();
       return;
     }
     if (name === '.else') {
@@ -383,6 +387,7 @@ export class Assembler {
       top.seenElse = true;
       top.active = top.parentActive && !top.taken;
       top.taken = true;
+      this.updateActive();
       return;
     }
     if (name === '.elseif') {
@@ -391,11 +396,13 @@ export class Assembler {
       const cond = top.parentActive && !top.taken ? this.condition('.if', rest) : false;
       top.active = cond;
       if (cond) top.taken = true;
+      this.updateActive();
       return;
     }
     const parentActive = this.active;
     const cond = parentActive ? this.condition(name, rest) : false;
     this.conds.push({ active: cond, taken: cond, parentActive, seenElse: false, loc: this.loc });
+    this.updateActive();
   }
 
   private condition(name: string, rest: string): boolean {

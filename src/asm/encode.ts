@@ -94,6 +94,25 @@ function candidatesFor(mnemonic: string, first: Operand | undefined): readonly I
 
 const NO_FIXUPS: { kind: FixupKind; expr: Expr }[] = [];
 
+/**
+ * One Fields object per entry, reset before each attempt: trying candidates
+ * allocates nothing, and each entry's object keeps one shape. The object is
+ * only read until the next attempt with the same entry.
+ */
+const fieldsByDef = new WeakMap<InsnDef, { fields: Fields; keys: string[] }>();
+function freshFields(def: InsnDef): Fields {
+  let slot = fieldsByDef.get(def);
+  if (!slot) {
+    slot = { fields: {}, keys: def.fields.map((f) => f.name) };
+    fieldsByDef.set(def, slot);
+  }
+  const f = slot.fields;
+  // Keys a kind added beyond the pattern's fields (scratch values) are reset too.
+  for (const k in f) f[k] = undefined as unknown as number;
+  for (const spec of def.fields) if (spec.fixed !== undefined) f[spec.name] = spec.fixed;
+  return f;
+}
+
 /** Reused across candidates and calls: fixups and the literal requested by the entry being tried. */
 const attempt = {
   fixups: [] as { kind: FixupKind; expr: Expr }[],
@@ -122,8 +141,7 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
     }
     attempt.fixups.length = 0;
     attempt.literal = undefined;
-    const fields: Fields = {};
-    for (const spec of def.fields) if (spec.fixed !== undefined) fields[spec.name] = spec.fixed;
+    const fields = freshFields(def);
     let i = 0;
     let failure: EncodeFailure | undefined;
     let matchedOperands = 0;
