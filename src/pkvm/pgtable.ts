@@ -31,6 +31,8 @@ import {
   hyp_set_prot_attr, kvm_granule_shift, kvm_granule_size, kvm_init_invalid_leaf_owner, kvm_init_table_pte,
   kvm_init_valid_leaf_pte, kvm_level_supports_block_mapping, kvm_phys_is_valid, kvm_pte_table, kvm_pte_to_phys,
   kvm_pte_valid, stage2_set_prot_attr,
+  KVM_PTE_LEAF_ATTR_HI, KVM_PTE_LEAF_ATTR_LO, KVM_PTE_LEAF_ATTR_LO_S1_ATTRIDX, KVM_PTE_LEAF_ATTR_LO_S2_MEMATTR, MT_DEVICE_nGnRE,
+  formatProt, kvm_invalid_pte_owner, kvm_pgtable_hyp_pte_prot, kvm_pgtable_stage2_pte_prot, kvm_s2_memattr, ownerName,
 } from './pgtable-prot.js';
 
 // ---- walker flags and stage-2 flags ---------------------------------------------------------------
@@ -866,4 +868,73 @@ export function kvm_pgtable_stage2_destroy(pgt: KvmPgtable): void {
   const size = BigInt(kvm_pgd_pages(pgt.ia_bits, pgt.start_level)) * PAGE_SIZE;
   if (pgt.mm_ops.free_pages_exact) pgt.mm_ops.free_pages_exact(pgt.pgd, size);
   pgt.pgd = 0n;
+}
+
+// ---- summaries (for reports) ----------------------------------------------------------------------------------
+
+/** A run of leaf entries with the same level and attributes, mapping contiguously (or carrying the same annotation). */
+export interface PgtableRange {
+  /** Input range [start, end): hyp VA for the hyp stage-1, IPA for a stage-2. */
+  start: bigint;
+  end: bigint;
+  level: number;
+  /** Number of leaf entries merged. */
+  entries: number;
+  /** The first entry. */
+  pte: bigint;
+  /** Output PA of `start`, for valid entries. */
+  pa: bigint | null;
+  /** The prot the leaf grants (kvm_pgtable_{hyp,stage2}_pte_prot), for valid entries. */
+  prot: bigint | null;
+  /** Device memory (MAIR index 4 at stage 1, MemAttr Device at stage 2), for valid entries. */
+  device: boolean;
+  /** Owner id of an annotated invalid entry, else null. */
+  owner: number | null;
+}
+
+/**
+ * The leaves of a table as merged ranges: valid mappings (with PA, prot, device) and
+ * ownership annotations; empty entries are left out.
+ */
+export function describeKvmPgtable(pgt: KvmPgtable): PgtableRange[] {
+  const stage2 = pgt.mmu !== null;
+  const out: PgtableRange[] = [];
+  kvm_pgtable_walk(pgt, 0n, 1n << BigInt(pgt.ia_bits), {
+    flags: KVM_PGTABLE_WALK_LEAF,
+    cb: (ctx) => {
+      const pte = ctx.old;
+      if (pte === 0n) return 0;
+      const granule = kvm_granule_size(ctx.level);
+      const start = alignDown(ctx.addr, granule);
+      const valid = kvm_pte_valid(pte);
+      const pa = valid ? kvm_pte_to_phys(pte) : null;
+      const last = out[out.length - 1];
+      const attrs = pte & (KVM_PTE_LEAF_ATTR_LO | KVM_PTE_LEAF_ATTR_HI);
+      if (last && last.end === start && last.level === ctx.level && (last.pa === null) === !valid
+        && (valid ? (last.pte & (KVM_PTE_LEAF_ATTR_LO | KVM_PTE_LEAF_ATTR_HI)) === attrs && last.pa! + (start - last.start) === pa : last.pte === pte)) {
+        last.end = start + granule;
+        last.entries++;
+        return 0;
+      }
+      const device = valid && (stage2
+        ? (pte & KVM_PTE_LEAF_ATTR_LO_S2_MEMATTR) === kvm_s2_memattr(true, stage2HasFwb(pgt))
+        : ((pte & KVM_PTE_LEAF_ATTR_LO_S1_ATTRIDX) >> 2n) === BigInt(MT_DEVICE_nGnRE));
+      out.push({
+        start, end: start + granule, level: ctx.level, entries: 1, pte, pa,
+        prot: valid ? (stage2 ? kvm_pgtable_stage2_pte_prot(pte) : kvm_pgtable_hyp_pte_prot(pte)) : null,
+        device, owner: valid ? null : kvm_invalid_pte_owner(pte),
+      });
+      return 0;
+    },
+  });
+  return out;
+}
+
+/** One line per range: "0x40000000..0x50000000 L2 ×128 → 0x40000000 RWX" or "… owner hyp". */
+export function formatPgtableRanges(ranges: readonly PgtableRange[]): string[] {
+  return ranges.map((r) => {
+    const head = `${hex(r.start)}..${hex(r.end)} L${r.level}${r.entries > 1 ? ` ×${r.entries}` : ''}`;
+    if (r.pa === null) return `${head} invalid, ${r.owner === null ? hex(r.pte) : `owner ${ownerName(r.owner)} (${hex(r.pte)})`}`;
+    return `${head} → ${hex(r.pa)} ${formatProt(r.prot!)}${r.device ? ' device' : ''}`;
+  });
 }

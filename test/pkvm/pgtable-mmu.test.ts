@@ -9,12 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/machine/emulator.js';
 import { HypMemory, HypVmemmap, physMemOf } from '../../src/pkvm/hyp-memory.js';
 import { HypPool, hyp_pool_init } from '../../src/pkvm/hyp-pool.js';
-import { hyp_early_alloc_init } from '../../src/pkvm/early-alloc.js';
-import { host_s2_mm_ops, hyp_early_alloc_mm_ops } from '../../src/pkvm/mm-ops.js';
+import { hyp_early_alloc_contig, hyp_early_alloc_init, hyp_early_alloc_nr_used_pages } from '../../src/pkvm/early-alloc.js';
+import { host_s2_mm_ops, hyp_early_alloc_mm_ops, pkvm_pgtable_mm_ops } from '../../src/pkvm/mm-ops.js';
 import {
   KVM_HOST_S2_FLAGS_V61, KvmPgtable, __kvm_pgtable_stage2_init, hostStage2PteOps, kvm_get_parange, kvm_get_vtcr,
   kvm_pgtable_get_leaf, kvm_pgtable_hyp_init, kvm_pgtable_hyp_map, kvm_pgtable_stage2_map, kvm_pgtable_stage2_set_owner,
-  parange_to_phys_shift, type KvmS2Mmu,
+  parange_to_phys_shift, type KvmS2Mmu, describeKvmPgtable, fix_hyp_pgtable_refcnt, formatPgtableRanges,
+  vmemmapResolverFromPgtable,
 } from '../../src/pkvm/pgtable.js';
 import {
   MAIR_EL2_VALUE, PAGE_HYP, PAGE_HYP_DEVICE, PAGE_HYP_EXEC, PAGE_HYP_RO, PKVM_HOST_MEM_PROT, PKVM_HOST_MMIO_PROT, PKVM_ID_HOST,
@@ -37,7 +38,7 @@ const HCR_VM = 1n;
 
 const enc = {
   ldr_x1_x0: 0xf940_0001, ldr_x2_x3: 0xf940_0062, str_x1_x2: 0xf900_0041, str_x1_x4: 0xf900_0081, str_x1_x5: 0xf900_00a1,
-  br_x6: 0xd61f_00c0, b_self: 0x1400_0000,
+  br_x6: 0xd61f_00c0, b_self: 0x1400_0000, ldrh_w1_x0: 0x7940_0001,
 };
 
 function writeCode(emu: Emulator, pa: bigint, words: number[]): void {
@@ -257,5 +258,67 @@ describe.each([
     emu.setReg('x1', 0n);
     expect(runToException(emu, 3)).toBeNull();
     expect(emu.reg('x1')).toBe(0xfeed_face_cafe_beefn);
+  });
+});
+
+describe('the __pkvm_init flow in miniature: early allocator, hyp_back_vmemmap, hyp_pool_init through the hyp stage-1', () => {
+  it('builds the hyp stage-1 from the pool, backs the vmemmap, and EL2 code reads struct hyp_page through its VA', () => {
+    const emu = new Emulator({ cpu: 'cortex-a57', ramSize: Number(RAM_SIZE) });
+    const mem = physMemOf(emu.board.memory);
+    const hyp = new HypMemory(mem, -LINEAR);
+    const VMEMMAP = 0x6000_0000_0000n;
+    // The reserved pool: 2 MiB at RAM + 128 MiB; 64 pages each for the hyp stage-1 and host stage-2 tables.
+    const poolPa = RAM + 0x0800_0000n, poolSize = SZ_2M, s1Pages = 64, s2Pages = 64;
+    // divide_memory_pool (V61): the vmemmap of the pool range first, then the s1 and s2 pages.
+    const vmStart = (VMEMMAP + (poolPa >> 12n) * 4n) & ~0xfffn;
+    const vmEnd = (VMEMMAP + ((poolPa + poolSize) >> 12n) * 4n + 0xfffn) & ~0xfffn;
+    const ea = hyp_early_alloc_init(hyp, hypVa(poolPa), poolSize);
+    const vmemmapBase = hyp_early_alloc_contig(ea, Number((vmEnd - vmStart) >> 12n))!;
+    const hypPgtBase = hyp_early_alloc_contig(ea, s1Pages)!;
+    const hostS2PgtBase = hyp_early_alloc_contig(ea, s2Pages)!;
+    expect(hyp.virt_to_phys(vmemmapBase)).toBe(poolPa);
+
+    // recreate_hyp_mappings: the early allocator re-inited over the s1 pages builds the new table.
+    const ea1 = hyp_early_alloc_init(hyp, hypPgtBase, BigInt(s1Pages) * PAGE);
+    const pgt = new KvmPgtable();
+    expect(kvm_pgtable_hyp_init(pgt, 48, hyp_early_alloc_mm_ops(ea1))).toBe(0);
+    expect(kvm_pgtable_hyp_map(pgt, CODE, PAGE, CODE, PAGE_HYP_EXEC)).toBe(0);
+    expect(kvm_pgtable_hyp_map(pgt, vmStart, vmEnd - vmStart, hyp.virt_to_phys(vmemmapBase), PAGE_HYP)).toBe(0); // hyp_back_vmemmap
+    expect(kvm_pgtable_hyp_map(pgt, hypVa(poolPa), poolSize, poolPa, PAGE_HYP)).toBe(0); // the whole pool, RW
+    const used = hyp_early_alloc_nr_used_pages(ea1);
+
+    // __pkvm_init_finalise: hpool over the s1 pages, the early pages reserved; the vmemmap is reached
+    // through the hyp stage-1, as the MMU reaches it for the kernel.
+    const vmemmap = new HypVmemmap(mem, VMEMMAP, vmemmapResolverFromPgtable(pgt));
+    const hpool = new HypPool(hyp, vmemmap, 'hpool');
+    expect(hyp_pool_init(hpool, Number(hyp.virt_to_phys(hypPgtBase) >> 12n), s1Pages, used)).toBe(0);
+    pgt.mm_ops = pkvm_pgtable_mm_ops(hpool);
+    expect(fix_hyp_pgtable_refcnt(pgt)).toBe(0);
+    const host_s2_pool = new HypPool(hyp, vmemmap, 'host_s2_pool');
+    expect(hyp_pool_init(host_s2_pool, Number(hyp.virt_to_phys(hostS2PgtBase) >> 12n), s2Pages, 0)).toBe(0);
+    expect([hpool.freePages(), host_s2_pool.freePages()]).toEqual([s1Pages - used, s2Pages]);
+
+    // EL2 with this table: ldrh of the PGD page's struct hyp_page, by its vmemmap VA.
+    const parange = kvm_get_parange(emu.reg('id_aa64mmfr0_el1'));
+    emu.setReg('el', 2n);
+    emu.setReg('mair_el2', MAIR_EL2_VALUE);
+    emu.setReg('tcr_el2', 16n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (BigInt(parange) << 16n) | (1n << 23n) | (1n << 31n));
+    emu.setReg('ttbr0_el2', pgt.pgdPhys);
+    emu.setReg('sctlr_el2', INIT_SCTLR_EL2_MMU_ON);
+    const pgdPfn = Number(pgt.pgdPhys >> 12n);
+    writeCode(emu, CODE, [enc.ldrh_w1_x0, enc.b_self]);
+    emu.setReg('x0', vmemmap.entryVa(pgdPfn));
+    emu.setReg('pc', CODE);
+    expect(runToException(emu, 2)).toBeNull();
+    // The PGD holds 3 valid entries (idmap, vmemmap and linear-map subtrees): refcount 1 + 3.
+    expect(emu.reg('x1')).toBe(4n);
+    expect(at(emu, 's1e2r', vmemmap.entryVa(pgdPfn)) & 0xffff_ffff_f000n).toBe(poolPa);
+
+    // A report-style summary of the table.
+    expect(formatPgtableRanges(describeKvmPgtable(pgt))).toEqual([
+      '0x40080000..0x40081000 L3 → 0x40080000 R-X',
+      '0x600000120000..0x600000121000 L3 → 0x48000000 RW-', // __hyp_vmemmap + pfn(0x48000000) × 4
+      '0x800048000000..0x800048200000 L2 → 0x48000000 RW-',
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import {
   KVM_HOST_S2_FLAGS_ANDROID, KVM_HOST_S2_FLAGS_V61, KVM_PGTABLE_S2_IDMAP, hostStage2PteOps, kvm_get_vtcr, kvm_pgd_pages,
   kvm_pgtable_get_leaf, kvm_pgtable_stage2_destroy, kvm_pgtable_stage2_map, kvm_pgtable_stage2_pgd_size,
   kvm_pgtable_stage2_reclaim_leaves, kvm_pgtable_stage2_set_owner, kvm_pgtable_stage2_unmap, kvm_pgtable_walk,
-  KVM_PGTABLE_WALK_LEAF, pin_host_tables,
+  KVM_PGTABLE_WALK_LEAF, pin_host_tables, describeKvmPgtable, formatPgtableRanges,
 } from '../../src/pkvm/pgtable.js';
 import {
   EINVAL, ENOMEM, KVM_MAX_OWNER_ID_V61, KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_RW,
@@ -248,5 +248,23 @@ describe('allocation and teardown', () => {
     const leaves: bigint[] = [];
     kvm_pgtable_walk(pgt, 0x7f_c000_0000n, 2n * SZ_1G, { flags: KVM_PGTABLE_WALK_LEAF, cb: (ctx) => { leaves.push(ctx.old & 0xffff_ffff_f000n); return 0; } });
     expect(leaves).toEqual([0x7f_c000_0000n, 0x80_0000_0000n]);
+  });
+});
+
+describe('describeKvmPgtable', () => {
+  it('summarises a host stage-2: merged blocks and pages, device and shared state, owner annotations', () => {
+    const r = rig();
+    const { pgt } = stage2Pgtable(r, VTCR44, KVM_HOST_S2_FLAGS_V61, hostStage2PteOps({ addrIsMemory: isMemory, counting: 'linux-6.1' }));
+    kvm_pgtable_stage2_map(pgt, RAM, 4n * SZ_2M, RAM, PKVM_HOST_MEM_PROT, r.s2pool);
+    kvm_pgtable_stage2_set_owner(pgt, RAM + SZ_2M, 3n * PAGE, r.s2pool, PKVM_ID_HYP);
+    kvm_pgtable_stage2_map(pgt, RAM + SZ_2M + 3n * PAGE, PAGE, RAM + SZ_2M + 3n * PAGE, pkvm_mkstate(PKVM_HOST_MEM_PROT, PKVM_PAGE_SHARED_OWNED), r.s2pool);
+    kvm_pgtable_stage2_map(pgt, 0x0900_0000n, PAGE, 0x0900_0000n, KVM_PGTABLE_PROT_RW | KVM_PGTABLE_PROT_DEVICE, r.s2pool);
+    expect(formatPgtableRanges(describeKvmPgtable(pgt))).toEqual([
+      '0x9000000..0x9001000 L3 → 0x9000000 RW- device',
+      '0x40000000..0x40200000 L2 → 0x40000000 RWX',
+      '0x40200000..0x40203000 L3 ×3 invalid, owner hyp (0x4)',
+      '0x40203000..0x40204000 L3 → 0x40203000 RWX SHARED_OWNED',
+      '0x40400000..0x40800000 L2 ×2 → 0x40400000 RWX',
+    ]);
   });
 });
