@@ -18,8 +18,10 @@
  * allocation) plus one per counted entry in it; an unmap that empties a table (page_count
  * back to 1) clears its parent entry and puts the page, which returns it to the pool.
  *
- * Return values are the kernel's: 0 or a negative errno (see errnoName). WARN_ONs are
- * recorded in `pgt.warnings`; BUG_ONs throw HypBugError.
+ * Return values are the kernel's: 0 or a negative errno (see errnoName). As from 6.2, a
+ * visitor's −EAGAIN (e.g. "this exact mapping is already there") does not end a walk
+ * unless the walker has KVM_PGTABLE_WALK_HANDLE_FAULT; V61 stopped the walk and returned
+ * it. WARN_ONs are recorded in `pgt.warnings`; BUG_ONs throw HypBugError.
  */
 import { HypBugError, PAGE_SHIFT, PAGE_SIZE, hex } from './hyp-memory.js';
 import type { KvmPgtableMmOps } from './mm-ops.js';
