@@ -474,7 +474,7 @@ export class Mmu implements TranslationUnit {
     const saved = w.sideEffects;
     w.sideEffects = false;
     try {
-      const res = this.fullWalk(vaLo, vaHi, access, el >= 2 ? 2 : el, el === 1, false, el >= 2 ? false : this.stage2Enabled);
+      const res = this.fullWalk(vaLo, vaHi, access, el >= 2 ? 2 : el, el !== 0, false, el >= 2 ? false : this.stage2Enabled);
       if (!res) return -1;
       const big = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
       const info: TranslationInfo = {
