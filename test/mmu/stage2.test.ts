@@ -37,7 +37,8 @@ function identityRam(s2: Tables): void {
 describe('stage 2 start levels (4 KiB granule)', () => {
   const cases: [string, number, number, number][] = [
     // [what, IPA bits, SL0, start level]
-    ['level 0 (SL0 = 2), 48-bit IPA', 48, 2, 0],
+    ['level 0 (SL0 = 2), 44-bit IPA', 44, 2, 0],
+    ['level 0 (SL0 = 2), 40-bit IPA', 40, 2, 0],
     ['level 1 (SL0 = 1), 39-bit IPA', 39, 1, 1],
     ['level 1 with 2 concatenated tables, 40-bit IPA', 40, 1, 1],
     ['level 1 with 16 concatenated tables, 43-bit IPA', 43, 1, 1],
@@ -54,7 +55,7 @@ describe('stage 2 start levels (4 KiB granule)', () => {
       s2.map(highIpa, RAM + 0x5000n, 3, S2_DEFAULT);
       s2.map(0x1000n, RAM + 0x6000n, 3, S2_DEFAULT);
       enableStage2(cpu, s2, sl0);
-      if (ipaBits <= 44) expect(access(cpu, highIpa + 8n, Access.Read, 1).pa).toBe(RAM + 0x5008n);
+      expect(access(cpu, highIpa + 8n, Access.Read, 1).pa).toBe(RAM + 0x5008n);
       expect(access(cpu, 0x1010n, Access.Read, 1).pa).toBe(RAM + 0x6010n);
       // An IPA beyond the stage-2 input size: stage-2 translation fault, level 0.
       if (ipaBits < 44) {
@@ -73,6 +74,12 @@ describe('stage 2 start levels (4 KiB granule)', () => {
     setReg(cpu, 'vttbr_el2', s2.root);
     setReg(cpu, 'hcr_el2', HCR_VM);
     expect(access(cpu, 0x1000n, Access.Read, 1).fault).toMatchObject({ target: 2, ec: 0x24, fsc: FSC.translation(0), hpfar: 0x10n });
+    // An IPA size above the PA size (44 bits): out of range, a level-0 translation fault (as QEMU).
+    const s2c = new Tables(mem, 12, 48, RAM + 0x0300_0000n, 0);
+    s2c.map(0x1000n, RAM, 3, S2_DEFAULT);
+    setReg(cpu, 'vtcr_el2', vtcr(16, 2));
+    setReg(cpu, 'vttbr_el2', s2c.root);
+    expect(access(cpu, 0x1000n, Access.Read, 1).fault?.fsc).toBe(FSC.translation(0));
     // SL0 = 3 is reserved without FEAT_TTST.
     setReg(cpu, 'vtcr_el2', vtcr(34, 3));
     expect(access(cpu, 0x1000n, Access.Read, 1).fault?.fsc).toBe(FSC.translation(0));
@@ -242,5 +249,29 @@ describe('stage-2 faults', () => {
     expect(access(cpu, 0x1000n, Access.Read, 1).pa).toBe(RAM + 0x0500_0000n);
     const mmu = cpu.port.mmu as unknown as { tlb: { live: number } };
     expect(mmu.tlb.live).toBeGreaterThan(0);
+  });
+});
+
+describe('stage-2 walks: hardware updates and external aborts', () => {
+  it('VTCR_EL2.HA sets the stage-2 access flag, HD with DBM makes a page writable (cortex-a76)', () => {
+    const { cpu, mem } = makeCpu(CORTEX_A76);
+    const s2 = new Tables(mem, 12, 40, S2_TABLES, 1);
+    const d1 = s2.map(0x1000n, RAM + 0x7000n, 3, SH_INNER | S2_RW | S2_NORMAL_WB);
+    const d2 = s2.map(0x2000n, RAM + 0x8000n, 3, AF | SH_INNER | S2_R | S2_NORMAL_WB | (1n << 51n));
+    setReg(cpu, 'vtcr_el2', vtcr(24, 1, 0, 2) | (1n << 21n) | (1n << 22n));
+    setReg(cpu, 'vttbr_el2', s2.root);
+    setReg(cpu, 'hcr_el2', HCR_VM);
+    expect(access(cpu, 0x1008n, Access.Read, 1).pa).toBe(RAM + 0x7008n);
+    expect(s2.read64(d1) & AF).toBe(AF);
+    expect(access(cpu, 0x2008n, Access.Write, 1).pa).toBe(RAM + 0x8008n);
+    expect(s2.read64(d2) & S2_RW).toBe(S2_RW);
+  });
+
+  it('an unreadable stage-2 table is a synchronous external abort on the walk, taken to EL2', () => {
+    const { cpu } = makeCpu();
+    setReg(cpu, 'vtcr_el2', vtcr(24, 1));
+    setReg(cpu, 'vttbr_el2', 0x3000_0000n); // not RAM, not a device
+    setReg(cpu, 'hcr_el2', HCR_VM);
+    expect(access(cpu, 0x1000n, Access.Read, 1).fault).toMatchObject({ target: 2, ec: 0x24, fsc: FSC.externalWalk(1) });
   });
 });
