@@ -32,16 +32,17 @@ export const NO_LEVEL = 0xf;
 export class TranslationCache {
   readonly sets: number;
   readonly ways: number;
-  /** Page address bits [31:12] (low 12 bits zero) and [63:32] of the input address. */
-  readonly keyLo: Int32Array;
-  readonly keyHi: Int32Array;
-  readonly context: Int32Array;
-  readonly asid: Int32Array;
+  /**
+   * The tags, four ints per entry so that a set's probe reads one cache line:
+   * [TAG_LO] page address bits [31:12] (low 12 bits zero), [TAG_HI] bits
+   * [63:32], [TAG_CONTEXT] context key (0 = free), [TAG_ASID] ASID or GLOBAL.
+   */
+  readonly tags: Int32Array;
   /** Physical address of the 4 KiB page. */
   readonly outPage: Float64Array;
   /** Main TLB: the stage-1 output (IPA) page; -1 when stage 2 did not apply. */
   readonly midPage: Float64Array;
-  /** Permission bits (Perm.* in mmu.ts). */
+  /** Permission bits (PERM_* / S2_* in walk.ts). */
   readonly perm: Uint8Array;
   /** Memory attributes in MAIR format, and shareability. */
   readonly attr: Uint8Array;
@@ -61,10 +62,7 @@ export class TranslationCache {
     this.sets = sets;
     this.ways = ways;
     const n = sets * ways;
-    this.keyLo = new Int32Array(n);
-    this.keyHi = new Int32Array(n);
-    this.context = new Int32Array(n);
-    this.asid = new Int32Array(n);
+    this.tags = new Int32Array(n * 4);
     this.outPage = new Float64Array(n);
     this.midPage = new Float64Array(n);
     this.perm = new Uint8Array(n);
@@ -79,6 +77,7 @@ export class TranslationCache {
     return this.sets * this.ways;
   }
 
+  /** Index of the first entry of the page's set. */
   private setBase(pageLo: number, pageHi: number): number {
     return (((pageLo >>> 12) ^ pageHi ^ (pageHi >>> 12)) & (this.sets - 1)) * this.ways;
   }
@@ -86,11 +85,10 @@ export class TranslationCache {
   /** Index of the entry for this page, context and ASID (global entries match any ASID), or -1. */
   find(pageLo: number, pageHi: number, context: number, asid: number): number {
     const base = this.setBase(pageLo, pageHi);
-    const end = base + this.ways;
-    const keyLo = this.keyLo, keyHi = this.keyHi, ctx = this.context, asids = this.asid;
-    for (let e = base; e < end; e++) {
-      if (keyLo[e] === pageLo && keyHi[e] === pageHi && ctx[e] === context) {
-        const a = asids[e]!;
+    const tags = this.tags;
+    for (let e = base, t = base << 2; e < base + this.ways; e++, t += 4) {
+      if (tags[t] === pageLo && tags[t + 1] === pageHi && tags[t + 2] === context) {
+        const a = tags[t + 3]!;
         if (a === GLOBAL || a === asid) return e;
       }
     }
@@ -108,15 +106,15 @@ export class TranslationCache {
     outLo: number, outHi: number, midLo: number, midHi: number,
     perm: number, attr: number, sh: number, shift: number, level: number, replace: number,
   ): number {
+    const tags = this.tags;
     let victim = replace;
     if (victim < 0) {
       const base = this.setBase(pageLo, pageHi);
-      const ctx = this.context;
       const ways = this.ways;
       victim = -1;
-      if (this.live < ctx.length) {
+      if (this.live < this.outPage.length) {
         for (let e = base; e < base + ways; e++) {
-          if (ctx[e] === 0) { victim = e; break; }
+          if (tags[(e << 2) + 2] === 0) { victim = e; break; }
         }
       }
       if (victim < 0) {
@@ -126,11 +124,12 @@ export class TranslationCache {
         victim = base + way;
       }
     }
-    if (this.context[victim] !== 0) this.drop(victim);
-    this.keyLo[victim] = pageLo;
-    this.keyHi[victim] = pageHi;
-    this.context[victim] = context;
-    this.asid[victim] = asid;
+    const t = victim << 2;
+    if (tags[t + 2] !== 0) this.drop(victim);
+    tags[t] = pageLo;
+    tags[t + 1] = pageHi;
+    tags[t + 2] = context;
+    tags[t + 3] = asid;
     this.outPage[victim] = outHi * 4294967296 + (outLo >>> 0);
     this.midPage[victim] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
     this.perm[victim] = perm;
@@ -145,31 +144,31 @@ export class TranslationCache {
 
   private drop(e: number): void {
     if (this.shift[e]! > 12) this.pieces--;
-    this.context[e] = 0;
+    this.tags[(e << 2) + 2] = 0;
     this.live--;
   }
 
   /** Removes every entry. */
   clear(): void {
-    this.context.fill(0);
+    this.tags.fill(0);
     this.pieces = 0;
     this.live = 0;
   }
 
   /** Removes entries whose context kind is `kind` (CONTEXT_* constant), and of VMID `vmid` unless vmid < 0. */
   invalidateContext(kind: number, vmid: number): void {
-    const ctx = this.context;
-    for (let e = 0; e < ctx.length; e++) {
-      const c = ctx[e]!;
+    const tags = this.tags;
+    for (let e = 0, t = 2; e < this.outPage.length; e++, t += 4) {
+      const c = tags[t]!;
       if (c !== 0 && (c & CONTEXT_KIND_MASK) === kind && (vmid < 0 || (c & 0xffff) === vmid)) this.drop(e);
     }
   }
 
   /** Removes the non-global entries of `context` tagged with `asid`. */
   invalidateAsid(context: number, asid: number): void {
-    const ctx = this.context, asids = this.asid;
-    for (let e = 0; e < ctx.length; e++) {
-      if (ctx[e] === context && asids[e] === asid) this.drop(e);
+    const tags = this.tags;
+    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+      if (tags[t + 2] === context && tags[t + 3] === asid) this.drop(e);
     }
   }
 
@@ -183,18 +182,18 @@ export class TranslationCache {
   invalidateAddress(context: number, addrLo: number, addrHi: number, hiBits: number, asid: number): void {
     if (this.pieces === 0) {
       // Every entry is exactly one 4 KiB leaf: only the set of the page can hold it.
-      // The key's bits above hiBits may differ (VA[63:56]): compare every way of the set.
       this.scanSet(context, addrLo & ~0xfff, addrHi, hiBits, asid);
       return;
     }
     const hiMask = hiBits >= 32 ? -1 : (1 << hiBits) - 1;
-    const ctx = this.context;
-    for (let e = 0; e < ctx.length; e++) {
-      if (ctx[e] !== context) continue;
+    const tags = this.tags;
+    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+      if (tags[t + 2] !== context) continue;
       const s = this.shift[e]!;
       const loMask = s >= 32 ? 0 : ~((1 << s) - 1);
-      if (((this.keyLo[e]! ^ addrLo) & loMask) !== 0 || ((this.keyHi[e]! ^ addrHi) & hiMask) !== 0) continue;
-      if (asid >= 0 && this.asid[e] !== GLOBAL && this.asid[e] !== asid) continue;
+      if (((tags[t]! ^ addrLo) & loMask) !== 0 || ((tags[t + 1]! ^ addrHi) & hiMask) !== 0) continue;
+      const a = tags[t + 3]!;
+      if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
       this.drop(e);
     }
   }
@@ -206,29 +205,32 @@ export class TranslationCache {
    */
   invalidateRange(context: number, start: number, end: number, hiBits: number, asid: number): void {
     const hiMask = (1 << hiBits) - 1; // hiBits < 32
-    const ctx = this.context;
-    for (let e = 0; e < ctx.length; e++) {
-      if (ctx[e] !== context) continue;
-      const s = this.shift[e]!;
-      const size = 2 ** s;
-      const key = (this.keyHi[e]! & hiMask) * 4294967296 + (this.keyLo[e]! >>> 0);
+    const tags = this.tags;
+    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+      if (tags[t + 2] !== context) continue;
+      const size = 2 ** this.shift[e]!;
+      const key = (tags[t + 1]! & hiMask) * 4294967296 + (tags[t]! >>> 0);
       const leafStart = key - (key % size);
       if (leafStart + size <= start || leafStart >= end) continue;
-      if (asid >= 0 && this.asid[e] !== GLOBAL && this.asid[e] !== asid) continue;
+      const a = tags[t + 3]!;
+      if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
       this.drop(e);
     }
   }
 
   private scanSet(context: number, pageLo: number, pageHi: number, hiBits: number, asid: number): void {
     const hiMask = hiBits >= 32 ? -1 : (1 << hiBits) - 1;
+    const tags = this.tags;
     // The set index uses the full key, so a key differing only in bits above hiBits may sit in another set:
     // only VA[63:56] can differ that way, and those keys are canonical (all-0 or all-1 above bit 55) in this TLB.
     for (const hi of [pageHi & hiMask, pageHi | ~hiMask]) {
       const base = this.setBase(pageLo, hi);
       for (let e = base; e < base + this.ways; e++) {
-        if (this.context[e] !== context) continue;
-        if (this.keyLo[e] !== pageLo || ((this.keyHi[e]! ^ pageHi) & hiMask) !== 0) continue;
-        if (asid >= 0 && this.asid[e] !== GLOBAL && this.asid[e] !== asid) continue;
+        const t = e << 2;
+        if (tags[t + 2] !== context) continue;
+        if (tags[t] !== pageLo || ((tags[t + 1]! ^ pageHi) & hiMask) !== 0) continue;
+        const a = tags[t + 3]!;
+        if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
         this.drop(e);
       }
     }
