@@ -13,6 +13,7 @@ import type { ExceptionEvent } from './exceptions.js';
 import { MemoryPort } from '../mmu/memory-port.js';
 import { Mmu } from '../mmu/mmu.js';
 import { CodeHooks } from './code-hooks.js';
+import { InterruptLines, installWaitForInterrupt } from './interrupts.js';
 
 export type StopReason =
   | { kind: 'budget' }
@@ -71,6 +72,8 @@ export class Cpu {
   /** The event register of WFE/SEV/SEVL (set by SEV, SEVL, exception return). */
   eventRegister = 0;
   readonly decodeCache = new DecodeCache();
+  /** Physical interrupt lines that devices drive (IRQ, FIQ, SError). */
+  readonly interrupts: InterruptLines = new InterruptLines(this);
   /** Functions run when execution reaches given addresses (breakpoints, host functions). */
   readonly hooks: CodeHooks = new CodeHooks(this);
   /** Constants too wide for a decoded slot (bitfield masks, …), referenced by index. */
@@ -91,6 +94,7 @@ export class Cpu {
   constructor(readonly memory: PhysicalMemory, readonly model: CpuModel) {
     this.sys = new SystemRegisters(this, model);
     this.port = new MemoryPort(this, memory);
+    installWaitForInterrupt(this);
     this.port.mmu = new Mmu(this, memory);
     this.reset();
     // A store into a page holding decoded code drops its decodes; the loop re-fetches.

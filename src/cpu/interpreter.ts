@@ -17,6 +17,7 @@ import { addWithCarry32, shiftValue32 } from './exec/arith.js';
 import { codePageStore, fastOpTranslate, loadStoreSlowPath } from './exec/loadstore-access.js';
 import { LS } from './exec/loadstore-slot.js';
 import './exec/all.js';
+import { takePendingInterrupt } from './interrupts.js';
 
 const EMPTY_BLOCK = new Int32Array(STRIDE * 1024);
 
@@ -86,6 +87,13 @@ export function run(cpu: Cpu, budget: number): StopReason {
       cpu.pcLo = pcLo; cpu.pcHi = pcHi;
       cpu.retired = retiredBase + n;
       if (cpu.stopRequest) break;
+      // Interrupts are delivered here: at the start of a run, after handlers and at page changes.
+      if (takePendingInterrupt(cpu)) {
+        // Taking an interrupt is one step (run(cpu, 1) stops at the vector), as other exceptions are.
+        pcLo = cpu.pcLo; pcHi = cpu.pcHi;
+        n++;
+        continue;
+      }
       if ((pcLo & ~0xfff) !== pageLo || pcHi !== pageHi || cpu.fetchStale) {
         cpu.fetchStale = false;
         if ((pcLo & 3) !== 0) {
