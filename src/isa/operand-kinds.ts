@@ -1134,6 +1134,23 @@ export function registerKinds(kinds: Record<string, OperandKind>): void {
 /** Shared helpers for kind modules. */
 export const kindHelpers = { hex, imm, dec, signExtend, immOperand, constantOf, inRange, matchGpr, regText, baseRegister, baseText };
 
+/**
+ * `sbo.<field>`: a should-be-one field that is not written in the source
+ * (e.g. Ra of SMULH, Rs of LDXR). The assembler fills it with ones, as GNU as
+ * does; the decoder accepts any value there, as objdump and QEMU do.
+ */
+function shouldBeOne(field: string): OperandKind {
+  return {
+    fields: [field],
+    consumes: [0, 0],
+    encode(_ops, _i, f) {
+      f[field] = 0xffff; // all ones: insertField keeps the field's width
+      return 0;
+    },
+    format: () => undefined,
+  };
+}
+
 /** Operand counts of the kinds defined in this file (kinds registered elsewhere may declare their own). */
 function builtinArity(token: string): readonly [number, number] | undefined {
   if (/^([WXBHSDQ])(d|n|m|a|t|t2|s)(\|sp)?$/.test(token) || /^V(d|n|m|t|t2)\.\w+$/.test(token)) return [1, 1];
@@ -1152,7 +1169,10 @@ export function resolveKind(token: string): OperandKind {
     const gprMatch = /^([WX])(d|n|m|a|t|t2|s)(\|sp)?$/.exec(token);
     const fpMatch = /^([BHSDQ])(d|n|m|a|t|t2)$/.exec(token);
     const vecMatch = /^V(d|n|m|t|t2)\.(\w+)$/.exec(token);
-    if (gprMatch) kind = gpr(`R${gprMatch[2]}`, gprMatch[1] === 'X' ? 'x' : 'w', !!gprMatch[3]);
+    const sboMatch = /^sbo\.(\w+)$/.exec(token);
+    if (sboMatch) kind = shouldBeOne(sboMatch[1]!);
+    if (kind) { /* should-be-one field */ }
+    else if (gprMatch) kind = gpr(`R${gprMatch[2]}`, gprMatch[1] === 'X' ? 'x' : 'w', !!gprMatch[3]);
     else if (fpMatch) kind = fpreg(`R${fpMatch[2]}`, fpMatch[1]!.toLowerCase() as FpClass);
     else if (vecMatch) {
       const field = `R${vecMatch[1]}`;

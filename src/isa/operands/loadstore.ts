@@ -6,10 +6,9 @@
  * registers but encoded once, in Rs or Rt; the first must be even and the
  * second its successor (x30 pairs with xzr, as GNU as accepts).
  *
- * `sbo.Rs` / `sbo.Rt2` / `sbo.Rs4` (bit 20 alone): a should-be-one field
- * that is not written in the source. The assembler fills it with ones; the
- * pattern leaves it free because GNU objdump decodes the instruction
- * whatever the field holds.
+ * The load/store tables also use the general `sbo.<field>` kind of
+ * operand-kinds.ts (Rs, Rt2, Rs4 = bit 20 alone): should-be-one fields the
+ * assembler fills with ones and the decoder accepts with any value.
  */
 import { kindHelpers, registerKinds, type OperandKind } from '../operand-kinds.js';
 
@@ -35,21 +34,7 @@ function registerPair(field: 'Rs' | 'Rt', width: 'w' | 'x'): OperandKind {
   }, [2, 2]);
 }
 
-function shouldBeOne(field: string): OperandKind {
-  return withArity({
-    fields: [field],
-    encode(_ops, _i, f) {
-      f[field] = 31; // all ones; the encoder keeps the field's width
-      return 0;
-    },
-    format: () => undefined,
-  }, [0, 0]);
-}
-
 registerKinds({
-  'sbo.Rs': shouldBeOne('Rs'),
-  'sbo.Rt2': shouldBeOne('Rt2'),
-  'sbo.Rs4': shouldBeOne('Rs4'),
   'Ws.pair': registerPair('Rs', 'w'),
   'Xs.pair': registerPair('Rs', 'x'),
   'Wt.pair': registerPair('Rt', 'w'),

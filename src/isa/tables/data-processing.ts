@@ -232,12 +232,13 @@ group('data processing (3 source)');
     def('smaddl', 'Xd, Wn, Wm, Xa', '1 00 11011 001 Rm 0 Ra Rn Rd', { exec, datasize: 64 }),
     def('smnegl', 'Xd, Wn, Wm', '1 00 11011 001 Rm 1 Ra=11111 Rn Rd', { exec, alias: true, datasize: 64 }),
     def('smsubl', 'Xd, Wn, Wm, Xa', '1 00 11011 001 Rm 1 Ra Rn Rd', { exec, datasize: 64 }),
-    def('smulh', 'Xd, Xn, Xm', '1 00 11011 010 Rm 0 Ra=11111 Rn Rd', { exec, datasize: 64 }),
+    // Ra of SMULH/UMULH should be ones; the decoder accepts any value there, as objdump and QEMU do.
+    def('smulh', 'Xd, Xn, Xm, sbo.Ra', '1 00 11011 010 Rm 0 Ra Rn Rd', { exec, datasize: 64 }),
     def('umull', 'Xd, Wn, Wm', '1 00 11011 101 Rm 0 Ra=11111 Rn Rd', { exec, alias: true, datasize: 64 }),
     def('umaddl', 'Xd, Wn, Wm, Xa', '1 00 11011 101 Rm 0 Ra Rn Rd', { exec, datasize: 64 }),
     def('umnegl', 'Xd, Wn, Wm', '1 00 11011 101 Rm 1 Ra=11111 Rn Rd', { exec, alias: true, datasize: 64 }),
     def('umsubl', 'Xd, Wn, Wm, Xa', '1 00 11011 101 Rm 1 Ra Rn Rd', { exec, datasize: 64 }),
-    def('umulh', 'Xd, Xn, Xm', '1 00 11011 110 Rm 0 Ra=11111 Rn Rd', { exec, datasize: 64 }),
+    def('umulh', 'Xd, Xn, Xm, sbo.Ra', '1 00 11011 110 Rm 0 Ra Rn Rd', { exec, datasize: 64 }),
   );
 }
 

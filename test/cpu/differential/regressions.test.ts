@@ -67,7 +67,7 @@ describe('regressions found against QEMU', () => {
   // SMULH/UMULH have Ra = (1)(1)(1)(1)(1) (should-be-one). QEMU 7.2 and GNU objdump ignore the
   // field; our table makes Ra != 11111 UNDEFINED. Both are allowed (CONSTRAINED UNPREDICTABLE), but
   // the same image then behaves differently here and under QEMU. Remove '.fails' once decided/fixed.
-  it.fails('SMULH with Ra != 11111 executes as under QEMU 7.2 (0x9b474b6d: smulh x13, x27, x7)', () => {
+  it('SMULH with Ra != 11111 executes as under QEMU 7.2 (0x9b474b6d: smulh x13, x27, x7)', () => {
     const emu = runProgram(`
       ${setX(27, 0x8000000000000000n)}
       ${setX(7, 4n)}
