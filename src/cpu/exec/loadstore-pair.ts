@@ -65,10 +65,13 @@ function loadStorePair(cpu: Cpu, d: Int32Array, i: number): void {
     extendLoaded(info, values[0]!, values[1]!, x, rt);
   } else {
     const lo1 = x[rt]!, hi1 = x[rt + 1]!, lo2 = x[rt2]!, hi2 = x[rt2 + 1]!;
-    // A second element that cannot be written aborts before the first is: nothing changes.
+    // An element that cannot be written aborts before anything is stored: nothing changes.
+    // The first element is checked first, so when both fail FAR names the first (as QEMU does).
     const memory = cpu.memory;
-    if (!memory.isRam(pa2, size) && memory.findMmio(pa2) < 0) {
-      port.fault(bLo, bHi, Access.Write, FSC.SYNC_EXTERNAL, size);
+    const writable = (pa: number): boolean => memory.isRam(pa, size) || memory.findMmio(pa) >= 0;
+    if (!writable(pa1) || !writable(pa2)) {
+      const firstBad = !writable(pa1);
+      port.fault(firstBad ? aLo : bLo, firstBad ? aHi : bHi, Access.Write, FSC.SYNC_EXTERNAL, size);
       accessFailed(cpu);
       return;
     }

@@ -377,7 +377,7 @@ describe.runIf(qemuAvailable())('exceptions between EL2, EL1 and EL0 against QEM
   // the Arm pseudocode: element 1, then element 2) reports the first element's address in FAR;
   // our STP checks the second element before writing the first and reports its address
   // (src/cpu/exec/loadstore-pair.ts). Remove '.fails' once it is fixed.
-  it.fails('STP with both elements unmapped reports the first element in FAR, as QEMU does', () => {
+  it('STP with both elements unmapped reports the first element in FAR, as QEMU does', () => {
     const run = runBothWays(STP_BOTH_UNMAPPED, { maxInsns: 1_000 });
     expectMatch(run);
   });
