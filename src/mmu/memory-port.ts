@@ -56,8 +56,14 @@ export const FSC = {
  * the CPU sees it. Installed on the MemoryPort; absent = MMU-off only.
  */
 export interface TranslationUnit {
-  /** VA → PA for the current regime into out[0]; false after raising the fault (or requesting a stop). */
-  translate(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean;
+  /** VA → PA when the current regime translates; -1 after raising the fault (or requesting a stop). */
+  translate(vaLo: number, vaHi: number, access: Access, size: number): number;
+  /**
+   * The same with the PA left in out[0] (true) or the fault raised (false):
+   * the port's miss path prefers it, since a double returned across a call
+   * that V8 does not inline is boxed (an allocation per miss).
+   */
+  translateInto?(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean;
   /** A TLBI operation by name (e.g. 'vae2is') with the Xt operand (0 when the operation takes none). */
   tlbi(op: string, xtLo: number, xtHi: number): void;
   /** An AT operation by name (e.g. 's1e2r'): translates Xt and writes PAR_EL1. */
@@ -153,8 +159,8 @@ export class MemoryPort {
   /** Fast-array miss: the translation unit, or the MMU-off behaviour without one; PA in missPa[0]. */
   private translateMiss(vaLo: number, vaHi: number, access: Access, size: number): boolean {
     const mmu = this.mmu;
-    if (mmu !== undefined) return mmu.translate(vaLo, vaHi, access, size, this.missPa);
-    const pa = this.translateWithoutMmu(vaLo, vaHi, access, size);
+    if (mmu !== undefined && mmu.translateInto !== undefined) return mmu.translateInto(vaLo, vaHi, access, size, this.missPa);
+    const pa = mmu !== undefined ? mmu.translate(vaLo, vaHi, access, size) : this.translateWithoutMmu(vaLo, vaHi, access, size);
     this.missPa[0] = pa;
     return pa >= 0;
   }

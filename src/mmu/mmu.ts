@@ -202,7 +202,7 @@ export class Mmu implements TranslationUnit {
    * success. (Results travel as int32 halves and through `out`, so nothing
    * is boxed on this path.)
    */
-  translate(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean {
+  translateInto(vaLo: number, vaHi: number, access: Access, size: number, out: Float64Array): boolean {
     if (this.dirty) this.refresh();
     const cpu = this.cpu;
     const el = cpu.el;
@@ -240,6 +240,18 @@ export class Mmu implements TranslationUnit {
     if (access <= Access.Fetch) this.port.fillFast(el, cpu.pan, access, vaLo, vaHi, paLo & ~0xfff, paHi);
     out[0] = paHi * TWO_32 + (paLo >>> 0);
     return true;
+  }
+
+  private readonly scratch = new Float64Array(1);
+
+  /** VA → PA for the current EL, or -1 after raising the fault (TranslationUnit; the port uses translateInto). */
+  translate(vaLo: number, vaHi: number, access: Access, size: number): number {
+    return this.translateInto(vaLo, vaHi, access, size, this.scratch) ? this.scratch[0]! : -1;
+  }
+
+  /** VA → PA for an access at the current EL without side effects (traces, debuggers); -1 when it would fault. */
+  probe(vaLo: number, vaHi: number, access: Access): number {
+    return this.probeAddress(vaLo, vaHi, access, this.cpu.el);
   }
 
   /** Records a stage-1 fault at level 0 (alignment, MMU-off address size, VA out of range); returns false. */

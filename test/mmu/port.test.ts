@@ -90,6 +90,12 @@ describe('translation description (tools, traces)', () => {
     });
     expect(mmu.describe(0x20_0010n, { el: 2 })).toMatchObject({ pa: RAM + 0x20_0010n, memoryType: 'Device-nGnRnE', shareability: 'OSH', level: 2 });
     expect(mmu.describe(0x3000n, { el: 2 })).toEqual({ fault: 'translation', level: 3, stage2: false, s1ptw: false });
+    // port.probe (traces, gdb): the current EL's translation, without faults or TLB fills.
+    cpu.el = 2;
+    const live = mmu.tlb.live;
+    expect(cpu.port.probe(0x1234, 0, Access.Fetch)).toBe(Number(RAM + 0x5234n));
+    expect(cpu.port.probe(0x3000, 0, Access.Read)).toBe(-1);
+    expect(mmu.tlb.live).toBe(live);
     // The last slow-path translation's attributes are kept for traces.
     access(cpu, 0x20_0020n);
     expect(mmu.lastAttr).toBe(0x00);
