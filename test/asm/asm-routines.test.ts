@@ -246,18 +246,28 @@ describe.runIf(requireOracle(GNU_AS) && requireOracle(HOST_CPP))(
       (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
     const words = (data: Uint8Array) => Array.from({ length: data.length / 4 }, (_, i) => word(data, i * 4));
 
-    it('hyp-init.S: CNP alternative is a NOP inline, the ORR in subsection 1, one 12-byte record', () => {
+    it('hyp-init.S: CNP alternatives are NOPs inline, the ORRs in subsection 1, 12-byte records', () => {
       const elf = theirs(readFileSync(join(asmDir, 'hyp-init.S'), 'utf8'), 'asm/hyp-init.S');
       const text = words(section(elf, '.hyp.idmap.text').data);
-      expect(text[0]).toBe(0xd503245f); // bti c
-      const nop = text.indexOf(0xd503201f);
-      expect(text[nop - 1]).toBe(0xaa0503e4); // mov x4, x5 (phys_to_ttbr, 48-bit PA)
-      expect(text[nop + 1]).toBe(0xd51c2004); // msr ttbr0_el2, x4
-      expect(text[text.length - 1]).toBe(0xb2400084); // orr x4, x4, #1, after the function
+      // __kvm_hyp_init: a 2 KiB vector table whose "Synchronous 64-bit EL1" slot (0x400) branches on.
+      expect(text[0x400 / 4]! >>> 26).toBe(0b000101); // b __do_hyp_init
+      // ___kvm_hyp_init: phys_to_ttbr x2, x1 + the CNP NOP + msr ttbr0_el2, x2
+      const hypInit = text.indexOf(0xaa0103e2); // mov x2, x1
+      expect(text.slice(hypInit, hypInit + 3)).toEqual([0xaa0103e2, 0xd503201f, 0xd51c2002]);
+      // __pkvm_init_switch_pgd (the documents' version): bti c, then phys_to_ttbr x4, x5 + NOP + msr ttbr0_el2, x4
+      const sw = text.indexOf(0xaa0503e4); // mov x4, x5
+      expect(text.slice(sw, sw + 3)).toEqual([0xaa0503e4, 0xd503201f, 0xd51c2004]);
+      expect(text.lastIndexOf(0xd503245f)).toBeLessThan(sw); // bti c at its start
+      expect(text).toContain(0xb2400042); // orr x2, x2, #1 (subsection 1)
+      expect(text).toContain(0xb2400084); // orr x4, x4, #1 (subsection 1)
       const alt = section(elf, '.altinstructions').data;
-      expect(alt.length).toBe(12);
-      expect(alt[8]! | (alt[9]! << 8)).toBe(13); // ARM64_HAS_CNP in Debian 6.1.176
-      expect([alt[10], alt[11]]).toEqual([4, 4]);
+      const records = Array.from({ length: alt.length / 12 }, (_, i) => ({
+        cap: alt[i * 12 + 8]! | (alt[i * 12 + 9]! << 8), lens: [alt[i * 12 + 10], alt[i * 12 + 11]],
+      }));
+      // Debian 6.1.176 numbers: HAS_CNP 13, HAS_ADDRESS_AUTH 5, BTI 2, KVM_PROTECTED_MODE 40.
+      expect(records.map((r) => r.cap)).toEqual([13, 5, 2, 40, 13]);
+      expect(records[0]!.lens).toEqual([4, 4]);
+      expect(records[4]!.lens).toEqual([4, 4]);
     });
 
     it('head-init-kernel-el.S: constants as in pkvm-facts section 5', () => {
@@ -279,8 +289,9 @@ describe.runIf(requireOracle(GNU_AS) && requireOracle(HOST_CPP))(
       const elf = theirs(readFileSync(join(asmDir, 'host.S'), 'utf8'), 'asm/host.S');
       const alt = section(elf, '.altinstructions').data;
       const caps = Array.from({ length: alt.length / 12 }, (_, i) => alt[i * 12 + 8]! | (alt[i * 12 + 9]! << 8));
-      // ADDRESS_AUTH, KVM_PROTECTED_MODE (save), ADDRESS_AUTH, KVM_PROTECTED_MODE (restore), HAS_SB
-      expect(caps).toEqual([5, 40, 5, 40, 32]);
+      // ADDRESS_AUTH, KVM_PROTECTED_MODE (save), ADDRESS_AUTH, KVM_PROTECTED_MODE (restore), HAS_SB,
+      // then __hyp_do_panic's hyp_kimg_va: a callback (bit 15) on ARM64_ALWAYS_SYSTEM (1)
+      expect(caps).toEqual([5, 40, 5, 40, 32, 0x8000 | 1]);
       const text = words(section(elf, '.hyp.text').data);
       expect(text).toContain(0x911923b2); // add x18, x29, #1608 (CPU_APIAKEYLO_EL1)
       expect(text).toContain(0xa90ef81d); // stp x29, x30, [x0, #232]

@@ -69,4 +69,7 @@
 #define MDCR_EL2_E2TB_MASK	(UL(0x3))
 #define MDCR_EL2_E2TB_SHIFT	(UL(24))
 
+/* TCR_EL2.PS (physical address size), set by ___kvm_hyp_init from PARange. */
+#define TCR_EL2_PS_SHIFT	16
+
 #endif

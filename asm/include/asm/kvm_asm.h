@@ -14,6 +14,18 @@
 #define CPU_LR_OFFSET		CPU_XREG_OFFSET(30)
 #define CPU_SP_EL0_OFFSET	(CPU_LR_OFFSET + 8)
 
+/*
+ * Host hypercall ids: SMCCC fast calls, 64-bit convention, owned by the
+ * vendor hypervisor (pkvm-facts 5.8): 0xc6000000 + the function's index.
+ * Index 0 is __kvm_hyp_init, the only one hyp-init.S handles itself.
+ */
+#include <linux/arm-smccc.h>
+#define KVM_HOST_SMCCC_ID(id)						\
+	ARM_SMCCC_CALL_VAL(ARM_SMCCC_FAST_CALL, ARM_SMCCC_SMC_64,	\
+			   ARM_SMCCC_OWNER_VENDOR_HYP, (id))
+#define KVM_HOST_SMCCC_FUNC(name)	KVM_HOST_SMCCC_ID(__KVM_HOST_SMCCC_FUNC_##name)
+#define __KVM_HOST_SMCCC_FUNC___kvm_hyp_init	0
+
 #ifdef __ASSEMBLY__
 
 #include <asm/assembler.h>

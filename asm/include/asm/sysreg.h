@@ -77,6 +77,9 @@
 #define ID_AA64PFR0_EL1_GIC_SHIFT		24
 #define ID_AA64PFR0_EL1_AMU_SHIFT		44
 #define ID_AA64PFR1_EL1_SME_SHIFT		24
+/* Fields the hyp stub (__finalise_el2) tests. */
+#define ID_AA64PFR0_EL1_SVE_SHIFT		32
+#define ID_AA64MMFR1_EL1_VH_SHIFT		8
 /* PARange 5 = 48 bits: the largest TCR PS value without 52-bit PA. */
 #define ID_AA64MMFR0_EL1_PARANGE_MAX		5
 
