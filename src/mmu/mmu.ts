@@ -283,9 +283,10 @@ export class Mmu implements TranslationUnit {
   private fromTlb(e: number, vaLo: number): true {
     const tlb = this.tlb;
     this.tlbHits++;
-    this.lastAttr = tlb.attr[e]!;
-    this.lastSh = tlb.sh[e]!;
-    const pa = tlb.outPage[e]! + (vaLo & 0xfff);
+    const info = tlb.info[e]!;
+    this.lastAttr = (info >>> 8) & 0xff;
+    this.lastSh = (info >>> 16) & 3;
+    const pa = tlb.pages[e << 1]! + (vaLo & 0xfff);
     this.paLo = pa | 0;
     this.paHi = (pa / TWO_32) | 0;
     return true;
@@ -307,7 +308,7 @@ export class Mmu implements TranslationUnit {
     const pageLo = vaLo & ~0xfff;
     const tlb = this.tlb;
     const e = tlb.find(pageLo, hi, CONTEXT_EL2, GLOBAL);
-    if (e >= 0 && permits(tlb.perm[e]!, access, true, false) && !(unaligned && isDevice(tlb.attr[e]!))) return this.fromTlb(e, vaLo);
+    if (e >= 0 && permits(tlb.info[e]! & 0xff, access, true, false) && !(unaligned && isDevice((tlb.info[e]! >>> 8) & 0xff))) return this.fromTlb(e, vaLo);
     this.walks++;
     const w = this.walker;
     if (!w.walkStage1(r, p, vaLo, hi, access, true, false, unaligned, false, false)) return false;
@@ -356,7 +357,7 @@ export class Mmu implements TranslationUnit {
     const tlb = this.tlb;
     const context = this.contextEl10;
     const e = tlb.find(pageLo, hi, context, r.asid);
-    if (e >= 0 && permits(tlb.perm[e]!, access, privileged, pan) && !(unaligned && isDevice(tlb.attr[e]!))) return this.fromTlb(e, vaLo);
+    if (e >= 0 && permits(tlb.info[e]! & 0xff, access, privileged, pan) && !(unaligned && isDevice((tlb.info[e]! >>> 8) & 0xff))) return this.fromTlb(e, vaLo);
     this.walks++;
     const s2 = this.stage2Enabled;
     if (!w.walkStage1(r, p, vaLo, hi, access, privileged, pan, unaligned, s2, el0)) return false;

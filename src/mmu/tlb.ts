@@ -38,18 +38,20 @@ export class TranslationCache {
    * [63:32], [TAG_CONTEXT] context key (0 = free), [TAG_ASID] ASID or GLOBAL.
    */
   readonly tags: Int32Array;
-  /** Physical address of the 4 KiB page. */
-  readonly outPage: Float64Array;
-  /** Main TLB: the stage-1 output (IPA) page; -1 when stage 2 did not apply. */
-  readonly midPage: Float64Array;
-  /** Permission bits (PERM_* / S2_* in walk.ts). */
-  readonly perm: Uint8Array;
-  /** Memory attributes in MAIR format, and shareability. */
-  readonly attr: Uint8Array;
-  readonly sh: Uint8Array;
-  /** log2 size of the leaf this piece came from (stage-1 leaf for the main TLB, stage-2 leaf for the stage-2 TLB). */
-  readonly shift: Uint8Array;
-  readonly level: Uint8Array;
+  /**
+   * Two doubles per entry: [2e] the physical address of the 4 KiB page;
+   * [2e + 1] (main TLB) the stage-1 output (IPA) page, -1 when stage 2 did
+   * not apply.
+   */
+  readonly pages: Float64Array;
+  /**
+   * The rest of an entry in one int: permission bits (PERM_* / S2_* in
+   * walk.ts) [7:0], MAIR-format attribute [15:8], shareability [17:16], log2
+   * size of the leaf the piece came from [22:18] (stage-1 leaf for the main
+   * TLB, stage-2 leaf for the stage-2 TLB), levels [30:23] (stage 1 in the
+   * low nibble, stage 2 in the high one).
+   */
+  readonly info: Int32Array;
   /** Per set: the way the next insertion replaces (FIFO). */
   private readonly nextWay: Uint8Array;
   /** Live entries whose leaf is larger than 4 KiB: TLBI by address must then look beyond one set. */
@@ -63,13 +65,8 @@ export class TranslationCache {
     this.ways = ways;
     const n = sets * ways;
     this.tags = new Int32Array(n * 4);
-    this.outPage = new Float64Array(n);
-    this.midPage = new Float64Array(n);
-    this.perm = new Uint8Array(n);
-    this.attr = new Uint8Array(n);
-    this.sh = new Uint8Array(n);
-    this.shift = new Uint8Array(n);
-    this.level = new Uint8Array(n);
+    this.pages = new Float64Array(n * 2);
+    this.info = new Int32Array(n);
     this.nextWay = new Uint8Array(sets);
   }
 
@@ -77,12 +74,24 @@ export class TranslationCache {
     return this.sets * this.ways;
   }
 
+  perm(e: number): number { return this.info[e]! & 0xff; }
+  attr(e: number): number { return (this.info[e]! >>> 8) & 0xff; }
+  sh(e: number): number { return (this.info[e]! >>> 16) & 3; }
+  shift(e: number): number { return (this.info[e]! >>> 18) & 31; }
+  level(e: number): number { return (this.info[e]! >>> 23) & 0xff; }
+  outPage(e: number): number { return this.pages[e << 1]!; }
+  midPage(e: number): number { return this.pages[(e << 1) + 1]!; }
+
   /** Index of the first entry of the page's set. */
   private setBase(pageLo: number, pageHi: number): number {
     return (((pageLo >>> 12) ^ pageHi ^ (pageHi >>> 12)) & (this.sets - 1)) * this.ways;
   }
 
-  /** Index of the entry for this page, context and ASID (global entries match any ASID), or -1. */
+  /**
+   * Index of the entry for this page, context and ASID (global entries match
+   * any ASID); on a miss, -(first index of the set) - 1, which insert takes
+   * back so that it need not find the set again.
+   */
   find(pageLo: number, pageHi: number, context: number, asid: number): number {
     const base = this.setBase(pageLo, pageHi);
     const tags = this.tags;
@@ -92,27 +101,28 @@ export class TranslationCache {
         if (a === GLOBAL || a === asid) return e;
       }
     }
-    return -1;
+    return -base - 1;
   }
 
   /**
    * Stores a translation: the output page as (lo, hi) halves (page-aligned),
-   * the intermediate page likewise (midHi < 0: none). `replace` is the index
-   * of an entry for the same key to overwrite (from find), else -1: a free
-   * way of the set, or its oldest entry. Returns the index.
+   * the intermediate page likewise (midHi < 0: none). `found` is what find
+   * returned for this key: an entry to overwrite (>= 0, e.g. one that did not
+   * permit the access), or the set (< 0), where a free way or else the
+   * oldest entry is replaced. Returns the index.
    */
   insert(
     pageLo: number, pageHi: number, context: number, asid: number,
     outLo: number, outHi: number, midLo: number, midHi: number,
-    perm: number, attr: number, sh: number, shift: number, level: number, replace: number,
+    perm: number, attr: number, sh: number, shift: number, level: number, found: number,
   ): number {
     const tags = this.tags;
-    let victim = replace;
+    let victim = found;
     if (victim < 0) {
-      const base = this.setBase(pageLo, pageHi);
+      const base = -found - 1;
       const ways = this.ways;
       victim = -1;
-      if (this.live < this.outPage.length) {
+      if (this.live < this.info.length) {
         for (let e = base; e < base + ways; e++) {
           if (tags[(e << 2) + 2] === 0) { victim = e; break; }
         }
@@ -130,20 +140,16 @@ export class TranslationCache {
     tags[t + 1] = pageHi;
     tags[t + 2] = context;
     tags[t + 3] = asid;
-    this.outPage[victim] = outHi * 4294967296 + (outLo >>> 0);
-    this.midPage[victim] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
-    this.perm[victim] = perm;
-    this.attr[victim] = attr;
-    this.sh[victim] = sh;
-    this.shift[victim] = shift;
-    this.level[victim] = level;
+    this.pages[victim << 1] = outHi * 4294967296 + (outLo >>> 0);
+    this.pages[(victim << 1) + 1] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
+    this.info[victim] = perm | (attr << 8) | (sh << 16) | (shift << 18) | (level << 23);
     if (shift > 12) this.pieces++;
     this.live++;
     return victim;
   }
 
   private drop(e: number): void {
-    if (this.shift[e]! > 12) this.pieces--;
+    if (this.shift(e) > 12) this.pieces--;
     this.tags[(e << 2) + 2] = 0;
     this.live--;
   }
@@ -158,7 +164,7 @@ export class TranslationCache {
   /** Removes entries whose context kind is `kind` (CONTEXT_* constant), and of VMID `vmid` unless vmid < 0. */
   invalidateContext(kind: number, vmid: number): void {
     const tags = this.tags;
-    for (let e = 0, t = 2; e < this.outPage.length; e++, t += 4) {
+    for (let e = 0, t = 2; e < this.info.length; e++, t += 4) {
       const c = tags[t]!;
       if (c !== 0 && (c & CONTEXT_KIND_MASK) === kind && (vmid < 0 || (c & 0xffff) === vmid)) this.drop(e);
     }
@@ -167,7 +173,7 @@ export class TranslationCache {
   /** Removes the non-global entries of `context` tagged with `asid`. */
   invalidateAsid(context: number, asid: number): void {
     const tags = this.tags;
-    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+    for (let e = 0, t = 0; e < this.info.length; e++, t += 4) {
       if (tags[t + 2] === context && tags[t + 3] === asid) this.drop(e);
     }
   }
@@ -187,9 +193,9 @@ export class TranslationCache {
     }
     const hiMask = hiBits >= 32 ? -1 : (1 << hiBits) - 1;
     const tags = this.tags;
-    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+    for (let e = 0, t = 0; e < this.info.length; e++, t += 4) {
       if (tags[t + 2] !== context) continue;
-      const s = this.shift[e]!;
+      const s = this.shift(e);
       const loMask = s >= 32 ? 0 : ~((1 << s) - 1);
       if (((tags[t]! ^ addrLo) & loMask) !== 0 || ((tags[t + 1]! ^ addrHi) & hiMask) !== 0) continue;
       const a = tags[t + 3]!;
@@ -206,9 +212,9 @@ export class TranslationCache {
   invalidateRange(context: number, start: number, end: number, hiBits: number, asid: number): void {
     const hiMask = (1 << hiBits) - 1; // hiBits < 32
     const tags = this.tags;
-    for (let e = 0, t = 0; e < this.outPage.length; e++, t += 4) {
+    for (let e = 0, t = 0; e < this.info.length; e++, t += 4) {
       if (tags[t + 2] !== context) continue;
-      const size = 2 ** this.shift[e]!;
+      const size = 2 ** this.shift(e);
       const key = (tags[t + 1]! & hiMask) * 4294967296 + (tags[t]! >>> 0);
       const leafStart = key - (key % size);
       if (leafStart + size <= start || leafStart >= end) continue;

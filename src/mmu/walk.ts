@@ -446,16 +446,17 @@ export class Walker {
     if (tlb !== null) {
       e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
       if (e >= 0) {
-        const perm = tlb.perm[e]!, attr = tlb.attr[e]!;
+        const info = tlb.info[e]!;
+        const perm = info & 0xff, attr = (info >>> 8) & 0xff;
         if (permitsStage2(perm, access, el0) && !(isDevice(attr) && (unalignedData || (forWalk && this.stage2Ptw)))) {
-          const out = tlb.outPage[e]! + (ipaLo & 0xfff);
+          const out = tlb.pages[e << 1]! + (ipaLo & 0xfff);
           this.s2OutLo = out | 0;
           this.s2OutHi = (out / 4294967296) | 0;
           this.s2Perm = perm;
           this.s2Attr = attr;
-          this.s2Sh = tlb.sh[e]!;
-          this.s2Level = tlb.level[e]! >>> 4;
-          this.s2Shift = tlb.shift[e]!;
+          this.s2Sh = (info >>> 16) & 3;
+          this.s2Level = (info >>> 27) & 0xf;
+          this.s2Shift = (info >>> 18) & 31;
           return true;
         }
         // A cached entry that does not permit the access: walk again for the exact fault (or a newer descriptor).
