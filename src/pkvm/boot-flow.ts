@@ -104,6 +104,11 @@ export interface BootOptions {
   trace?: (line: string) => void;
   /** Instruction budget over all CPUs (default 20 million). */
   maxInsns?: number;
+  /**
+   * Called once the machine is set up, before it runs: tools and tests can add code
+   * hooks or breakpoints (e.g. to snapshot a CPU at some instruction).
+   */
+  observe?: (machine: { emulator: Emulator; cpus: readonly Cpu[]; image: KernelImage }) => void;
 }
 
 /** Bad input: a clear message naming the cause, never a stack trace. */
@@ -734,6 +739,8 @@ export function runBoot(opts: BootOptions): BootResult {
     hypReadCheck = hostTranslation(e.cpu.getX(0));
   });
   if (opts.hostAccess !== undefined) mem.write64(sym('host_access_addr'), opts.hostAccess);
+
+  opts.observe?.({ emulator: emu, cpus, image });
 
   // ---- run ----------------------------------------------------------------------------------------
   const maxInsns = opts.maxInsns ?? 20_000_000;
