@@ -14,9 +14,10 @@
  * fault status code with its level, ISV and the instruction syndrome for
  * stage-2 aborts), FAR_ELx, and HPFAR_EL2 for stage-2 faults.
  *
- * Not modelled: VHE (HCR_EL2.E2H = 1 is treated as 0), 52-bit addresses
+ * Not modelled: VHE (translating in the EL2&0 regime, HCR_EL2.E2H = 1 with
+ * the EL2 MMU on, stops the CPU with a fatal reason), 52-bit addresses
  * (FEAT_LVA/LPA/LPA2), HCR_EL2.FWB, big-endian walks (SCTLR_ELx.EE), TLB
- * conflict aborts, walk caches of intermediate levels.
+ * conflict aborts.
  */
 import type { Cpu } from '../cpu/cpu.js';
 import type { PhysicalMemory } from '../machine/physical-memory.js';
@@ -93,6 +94,8 @@ export class Mmu implements TranslationUnit {
 
   /** HCR_EL2.{VM,DC} make stage 2 apply to EL1&0; DC and TGE turn EL1&0 stage 1 off. */
   stage2Enabled = false;
+  /** HCR_EL2.E2H on a PE with FEAT_VHE: the EL2&0 regime, which is not modelled. */
+  private hcrE2h = false;
   private hcrDc = false;
   private hcrTge = false;
   /** VTTBR_EL2.VMID, tagging EL1&0 and stage-2 TLB entries. */
@@ -140,6 +143,7 @@ export class Mmu implements TranslationUnit {
     this.dirty = false;
     const cpu = this.cpu, sys = cpu.sys, model = cpu.model;
     const hcr = model.hasEl2 ? sys.lo(R.hcr) : 0;
+    this.hcrE2h = model.hasEl2 && model.features.vhe && (sys.hi(R.hcr) & (1 << 2)) !== 0;
     this.hcrDc = (hcr & (1 << 12)) !== 0;
     this.hcrTge = (hcr & (1 << 27)) !== 0;
     this.stage2Enabled = (hcr & 1) !== 0 || this.hcrDc;
@@ -223,6 +227,10 @@ export class Mmu implements TranslationUnit {
       pan = false;
     }
     const regime = el >= 2 ? this.el2 : this.el10;
+    if (this.hcrE2h && (el === 2 ? regime.enabled : el === 0 && this.hcrTge)) {
+      cpu.stopRequest = { kind: 'fatal', why: 'HCR_EL2.E2H = 1: the VHE EL2&0 translation regime is not modelled' };
+      return false;
+    }
     let ok: boolean;
     if (unaligned && regime.alignmentCheck) {
       // SCTLR_ELx.A: the alignment check precedes translation.

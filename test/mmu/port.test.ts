@@ -102,3 +102,17 @@ describe('translation description (tools, traces)', () => {
     void SH_INNER;
   });
 });
+
+describe('unmodelled configurations', () => {
+  it('stops the CPU on translation in the VHE EL2&0 regime (HCR_EL2.E2H on cortex-a76)', async () => {
+    const { CORTEX_A76 } = await import('../../src/cpu/cpu-model.js');
+    const { cpu, mem } = makeCpu(CORTEX_A76);
+    const t = new Tables(mem, 12, 48, TABLES);
+    t.map(0x1000n, RAM + 0x5000n, 3);
+    setReg(cpu, 'hcr_el2', (1n << 34n) | (1n << 31n));
+    enableEl2(cpu, t, 0, 2);
+    cpu.el = 2;
+    expect(cpu.port.translate(0x1000, 0, Access.Read, 8)).toBe(-1);
+    expect(cpu.stopRequest).toMatchObject({ kind: 'fatal' });
+  });
+});
