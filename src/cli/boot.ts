@@ -12,19 +12,22 @@
  *   --host-access ADDR    experiment (a) touches ADDR (must be in RAM)
  *   --cpu MODEL           cortex-a57 (default) or cortex-a76
  *   --max-insns N         instruction budget (default 20 million)
+ *   --gdb PORT            wait for gdb on 127.0.0.1:PORT before running (one CPU);
+ *                         the flow runs on to its end when gdb detaches
  *
  * Exit status: 0 when the flow ran to its end as the kernel would (power-off, or for
  * linux-6.1 the host panic its BUG() causes) and every experiment behaved as expected;
  * 1 when it did not; 2 for bad input (a message naming the cause, no stack trace).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { BootError, DEFAULT_MEM, runBoot, type BootOptions } from '../pkvm/boot-flow.js';
+import { BootError, DEFAULT_MEM, createBoot, type BootMachine, type BootOptions, type BootResult } from '../pkvm/boot-flow.js';
+import { serveGdb } from '../gdb/rsp-server.js';
 import { formatExplain, formatReport, reportJson } from '../pkvm/report.js';
 import { KERNEL_PROFILE_NAMES, isKernelProfileName } from '../pkvm/profile.js';
 import { parseSize } from './run.js';
 import { projectRoot } from './start.js';
 
-export const BOOT_USAGE = 'usage: boot [--mem SIZE] [--cpus N] [--profile android|linux-6.1] [--trace FILE] [--json] [--explain] [--host-access ADDR] [--cpu cortex-a57|cortex-a76] [--max-insns N]';
+export const BOOT_USAGE = 'usage: boot [--mem SIZE] [--cpus N] [--profile android|linux-6.1] [--trace FILE] [--json] [--explain] [--host-access ADDR] [--cpu cortex-a57|cortex-a76] [--max-insns N] [--gdb PORT]';
 
 class UsageError extends Error {}
 
@@ -33,6 +36,7 @@ interface BootArgs {
   trace?: string;
   json: boolean;
   explain: boolean;
+  gdb?: number;
 }
 
 function parseArgs(argv: string[]): BootArgs {
@@ -82,16 +86,24 @@ function parseArgs(argv: string[]): BootArgs {
         args.opts.maxInsns = Number(v);
         break;
       }
+      case '--gdb': {
+        const v = value();
+        if (!/^[0-9]+$/.test(v) || Number(v) > 65535) throw new UsageError(`bad --gdb port '${v}'`);
+        args.gdb = Number(v);
+        break;
+      }
       case '-h': case '--help':
         throw new UsageError('');
       default:
         throw new UsageError(`unknown option '${a}'`);
     }
   }
+  if (args.gdb !== undefined && args.trace) throw new UsageError('--gdb and --trace cannot be combined');
+  if (args.gdb !== undefined && (args.opts.cpus ?? 1) !== 1) throw new UsageError('--gdb debugs one CPU: use it with --cpus 1');
   return args;
 }
 
-export function runBootCommand(argv: string[]): number {
+export function runBootCommand(argv: string[]): number | Promise<number> {
   let args: BootArgs;
   try {
     args = parseArgs(argv);
@@ -112,23 +124,50 @@ export function runBootCommand(argv: string[]): number {
       return 2;
     }
   }
-  let result;
+  let machine: BootMachine;
   try {
-    result = runBoot({
+    machine = createBoot({
       ...args.opts,
       mem: args.opts.mem ?? DEFAULT_MEM,
       root: projectRoot(),
       trace: fd !== undefined ? (line) => { writeSync(fd!, line + '\n'); } : undefined,
     });
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     if (err instanceof BootError) {
       process.stderr.write(`boot: ${err.message}\n`);
       return 2;
     }
     throw err;
+  }
+  if (args.gdb !== undefined) return underGdb(machine, args.gdb).then((r) => (typeof r === 'number' ? r : report(r, args)));
+  let result: BootResult;
+  try {
+    machine.run();
+    result = machine.result();
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  return report(result, args);
+}
+
+/** Serves gdb on the machine's CPU until it detaches (then the flow runs on) or kills it. */
+async function underGdb(machine: BootMachine, port: number): Promise<BootResult | number> {
+  let server;
+  try {
+    server = await serveGdb(machine.emulator, port, { log: (m) => process.stderr.write(`boot: ${m}\n`) });
+  } catch (err) {
+    process.stderr.write(`boot: cannot serve gdb on 127.0.0.1:${port}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  process.stderr.write(`boot: waiting for gdb on 127.0.0.1:${server.port} (target remote 127.0.0.1:${server.port}); the CPU is at primary_entry\n`);
+  const outcome = await server.done;
+  await server.close();
+  if (outcome.kind !== 'killed' && !machine.stopped) machine.run();
+  return machine.result();
+}
+
+function report(result: BootResult, args: BootArgs): number {
   if (args.json) {
     const json = reportJson(result) as Record<string, unknown>;
     if (args.explain) json['explain'] = formatExplain(result).split('\n');

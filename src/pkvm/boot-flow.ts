@@ -263,7 +263,30 @@ type CResult = bigint | void | { tail: TailCall };
 
 // ---------------------------------------------------------------------------------------------
 
+/** A machine set up for the boot flow, not yet run. */
+export interface BootMachine {
+  readonly emulator: Emulator;
+  readonly cpus: readonly Cpu[];
+  readonly image: KernelImage;
+  /** Runs the CPUs in turn until the machine stops. */
+  run(): void;
+  /** The report data, as the machine stands. */
+  result(): BootResult;
+  readonly stopped: boolean;
+}
+
+/** Sets up the machine, runs the whole flow and returns what happened. */
 export function runBoot(opts: BootOptions): BootResult {
+  const machine = createBoot(opts);
+  machine.run();
+  return machine.result();
+}
+
+/**
+ * Sets up the machine for the boot flow (image loaded, models installed) without running
+ * it: `run()` then `result()`, or hand `emulator` to a debugger first (single CPU).
+ */
+export function createBoot(opts: BootOptions): BootMachine {
   const { mem: ramSize, cpus: nrCpus, profile, reservation } = validateBootOptions(opts);
   const cpuModel = opts.cpuModel ?? 'cortex-a57';
   const image = kernelImageFor(opts.root, profile.name);
@@ -751,81 +774,92 @@ export function runBoot(opts: BootOptions): BootResult {
     : undefined;
   recorders?.forEach((r, i) => { if (i === 0) r.start(); });
   const started = new Set<number>([0]);
-  let total = 0;
-  let cur = 0;
-  let idleSlices = 0;
-  const SLICE = 200_000;
   let lastReason: StopReason = { kind: 'budget' };
-  for (;;) {
-    const c = cpus[cur]!;
-    const before = c.retired;
-    let reason: StopReason;
-    try {
-      if (recorders) {
-        if (!started.has(cur)) { recorders[cur]!.start(); started.add(cur); }
-        reason = { kind: 'budget' };
-        for (let n = 0; n < SLICE; n++) {
-          reason = recorders[cur]!.step();
-          if (reason.kind !== 'budget') break;
+  const retiredTotal = (): number => cpus.reduce((n, c) => n + c.retired, 0);
+
+  /** Runs the CPUs in turn until the machine stops (power-off, a panic, an error or the budget). */
+  const run = (): void => {
+    let cur = 0;
+    let idleSlices = 0;
+    const SLICE = 200_000;
+    while (!machineStop) {
+      const c = cpus[cur]!;
+      const before = c.retired;
+      let reason: StopReason;
+      try {
+        if (recorders) {
+          if (!started.has(cur)) { recorders[cur]!.start(); started.add(cur); }
+          reason = { kind: 'budget' };
+          for (let n = 0; n < SLICE; n++) {
+            reason = recorders[cur]!.step();
+            if (reason.kind !== 'budget') break;
+          }
+        } else {
+          reason = cur === 0 ? emu.run({ maxInsns: SLICE }).reason : runInterpreter(c, SLICE);
         }
-      } else {
-        reason = cur === 0 ? emu.run({ maxInsns: SLICE }).reason : runInterpreter(c, SLICE);
+      } catch (err) {
+        machineStop ??= { reason: 'model error', ok: false, error: `${(err as Error).message}` };
+        reason = { kind: 'fatal', why: (err as Error).message };
       }
-    } catch (err) {
-      machineStop ??= { reason: 'model error', ok: false, error: `${(err as Error).message}` };
-      reason = { kind: 'fatal', why: (err as Error).message };
-    }
-    account(cur);
-    const ran = c.retired - before;
-    total += ran;
-    lastReason = reason;
-    for (const req of pendingOn.splice(0)) powerOn(req);
-    if (machineStop) break;
-    if (reason.kind === 'fatal') { machineStop = { reason: 'the CPU cannot continue', ok: false, error: `CPU ${cur}: ${reason.why}` }; break; }
-    if (reason.kind === 'breakpoint') { machineStop = { reason: 'unexpected breakpoint', ok: false }; break; }
-    if (total > maxInsns) { machineStop = { reason: `instruction budget of ${maxInsns} exhausted`, ok: false }; break; }
-    if (reason.kind === 'wfi') {
-      if (cur !== 0 && !online[cur]) online[cur] = true;
-      idleSlices = ran < 16 ? idleSlices + 1 : 0;
-      if (idleSlices > 8 * nrCpus + 8) { machineStop = { reason: 'every CPU is waiting (WFI) with nothing to wake it', ok: false }; break; }
-      // Next powered CPU, round robin.
-      let next = cur;
-      for (let k = 1; k <= nrCpus; k++) {
-        const j = (cur + k) % nrCpus;
-        if (power[j] === 'on') { next = j; break; }
+      account(cur);
+      const ran = c.retired - before;
+      lastReason = reason;
+      for (const req of pendingOn.splice(0)) powerOn(req);
+      if (machineStop) break;
+      if (reason.kind === 'fatal') { machineStop = { reason: 'the CPU cannot continue', ok: false, error: `CPU ${cur}: ${reason.why}` }; break; }
+      if (reason.kind === 'breakpoint') { machineStop = { reason: 'unexpected breakpoint', ok: false }; break; }
+      if (retiredTotal() > maxInsns) { machineStop = { reason: `instruction budget of ${maxInsns} exhausted`, ok: false }; break; }
+      if (reason.kind === 'wfi') {
+        if (cur !== 0 && !online[cur]) online[cur] = true;
+        idleSlices = ran < 16 ? idleSlices + 1 : 0;
+        if (idleSlices > 8 * nrCpus + 8) { machineStop = { reason: 'every CPU is waiting (WFI) with nothing to wake it', ok: false }; break; }
+        // Next powered CPU, round robin.
+        let next = cur;
+        for (let k = 1; k <= nrCpus; k++) {
+          const j = (cur + k) % nrCpus;
+          if (power[j] === 'on') { next = j; break; }
+        }
+        if (next === cur && nrCpus === 1) { machineStop = { reason: 'CPU 0 waits (WFI) with nothing to wake it', ok: false }; break; }
+        cur = next;
+        continue;
       }
-      if (next === cur && nrCpus === 1) { machineStop = { reason: 'CPU 0 waits (WFI) with nothing to wake it', ok: false }; break; }
-      cur = next;
-      continue;
+      if (reason.kind === 'psci-off' || reason.kind === 'psci-reset') { machineStop ??= { reason: 'PSCI', ok: true }; break; }
+      if (reason.kind === 'stopped') { machineStop ??= { reason: reason.why, ok: false }; break; }
     }
-    if (reason.kind === 'psci-off' || reason.kind === 'psci-reset') { machineStop ??= { reason: 'PSCI', ok: true }; break; }
-    if (reason.kind === 'stopped') { machineStop ??= { reason: reason.why, ok: false }; break; }
-  }
-  for (let i = 0; i < nrCpus; i++) account(i);
-  regsAfter.set(stage, cpus.map((_, i) => snapshot(i)));
-  recorders?.forEach((r, i) => { if (started.has(i)) r.end(lastReason.kind, cpus[i]!.retired); });
-  emu.board.uart.flush?.();
+  };
 
-  // ---- tables at the end -------------------------------------------------------------------------------
-  if (hv?.initDone) tables.hypStage1 = summarizeHypStage1(hv.pkvmPgtable, "the hypervisor's stage-1 (pkvm_pgtable)");
-  if (hv?.hostMmu) tables.hostStage2 = summarizeStage2(hv.hostMmu.pgt, 'host stage-2 (host_mmu.pgt)');
+  /** The result as the machine stands: call after run() (or after a debugger let it run). */
+  const result = (): BootResult => {
+    for (let i = 0; i < nrCpus; i++) account(i);
+    regsAfter.set(stage, cpus.map((_, i) => snapshot(i)));
+    recorders?.forEach((r, i) => { if (started.has(i)) r.end(lastReason.kind, cpus[i]!.retired); });
+    emu.board.uart.flush?.();
 
-  // ---- experiments -----------------------------------------------------------------------------------------
-  const uart = String.fromCharCode(...uartBytes);
-  const experiments = collectExperiments({
-    profile, expObs, trapLog, trapsAtStage5, shareNotes, injected, hypPanic, hypReadCheck, uart, hv, hypLayout,
-    hostAccess: opts.hostAccess, unknownId, reached5: reached.has(5),
-  });
+    // The tables at the end.
+    if (hv?.initDone) tables.hypStage1 = summarizeHypStage1(hv.pkvmPgtable, "the hypervisor's stage-1 (pkvm_pgtable)");
+    if (hv?.hostMmu) tables.hostStage2 = summarizeStage2(hv.hostMmu.pgt, 'host stage-2 (host_mmu.pgt)');
 
-  const stages = STAGES.map((s) => ({
-    id: s.id as StageId, title: s.title, insns: insns[s.id - 1]!, regsAfter: regsAfter.get(s.id as StageId) ?? [], reached: reached.has(s.id as StageId),
-  }));
+    const uart = String.fromCharCode(...uartBytes);
+    const experiments = collectExperiments({
+      profile, expObs, trapLog, trapsAtStage5, shareNotes, injected, hypPanic, hypReadCheck, uart, hv, hypLayout,
+      hostAccess: opts.hostAccess, unknownId, reached5: reached.has(5),
+    });
+    const stages = STAGES.map((s) => ({
+      id: s.id as StageId, title: s.title, insns: insns[s.id - 1]!, regsAfter: regsAfter.get(s.id as StageId) ?? [], reached: reached.has(s.id as StageId),
+    }));
+    return {
+      profile, machine: { ramBase: RAM_BASE, ramSize, cpus: nrCpus, cpuModel },
+      image, kernelLayout, hypLayout, reservation, stages, transitions, kernelLog, uart,
+      alternatives, hypRelocs, caps: [...caps].sort(), host, hyp: hv, vmid, trapLog, experiments, tables,
+      end: machineStop ?? { reason: lastReason.kind, ok: false }, totalInsns: retiredTotal(), missing,
+      emulator: emu, cpus,
+    };
+  };
+
   return {
-    profile, machine: { ramBase: RAM_BASE, ramSize, cpus: nrCpus, cpuModel },
-    image, kernelLayout, hypLayout, reservation, stages, transitions, kernelLog, uart,
-    alternatives, hypRelocs, caps: [...caps].sort(), host, hyp: hv, vmid, trapLog, experiments, tables,
-    end: machineStop ?? { reason: lastReason.kind, ok: false }, totalInsns: total, missing,
-    emulator: emu, cpus,
+    emulator: emu, cpus, image, run, result,
+    /** The firmware saw SYSTEM_OFF/RESET, or a model stopped the machine. */
+    get stopped(): boolean { return machineStop !== undefined; },
   };
 }
 

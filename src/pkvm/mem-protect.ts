@@ -339,5 +339,47 @@ export function __pkvm_host_unshare_hyp(hv: Hypervisor, pfn: bigint): ShareTrans
   return done(unmapped !== PAGE_SIZE ? EFAULT_NEG : 0);
 }
 
+/**
+ * __pkvm_host_donate_hyp(pfn, nr_pages) (≥ 6.2, Android; not in 6.1): an exclusive
+ * transfer. The host's pages must be OWNED; they become invalid entries owned by the
+ * hypervisor in the host stage-2 (owner id 1, PTE 0x4) and OWNED mappings in the hyp
+ * stage-1.
+ */
+export function __pkvm_host_donate_hyp(hv: Hypervisor, pfn: bigint, nrPages: number): ShareTransition {
+  if (!hv.profile.hostDonateHyp) throw new Error(`__pkvm_host_donate_hyp does not exist in the ${hv.profile.name} profile`);
+  const hostAddr = pfn << 12n;
+  const size = BigInt(nrPages) * PAGE_SIZE;
+  const hypAddr = hv.hyp.phys_to_virt(hostAddr);
+  const before = states(hv, hostAddr, hypAddr);
+  const done = (ret: number): ShareTransition => ({ ret, hostAddr, hypAddr, before, after: states(hv, hostAddr, hypAddr) });
+  if (!range_is_memory(hv, hostAddr, hostAddr + size)) return done(EPERM_NEG);
+  let ret = checkPageStateRange(hv.hostMmu!.pgt, hostAddr, size, PKVM_PAGE_OWNED, host_get_page_state);
+  if (ret) return done(ret);
+  ret = host_stage2_set_owner_locked(hv, hostAddr, size, PKVM_ID_HYP);
+  if (ret) return done(ret);
+  for (let off = 0n; off < size && !ret; off += PAGE_SIZE) {
+    ret = kvm_pgtable_hyp_map(hv.pkvmPgtable, hypAddr + off, PAGE_SIZE, hostAddr + off, PAGE_HYP);
+  }
+  return done(ret);
+}
+
+/**
+ * __pkvm_hyp_donate_host(pfn, nr_pages): the reverse. The hypervisor's pages must be
+ * OWNED by it; it unmaps them and the host gets them back (identity-mapped RWX).
+ */
+export function __pkvm_hyp_donate_host(hv: Hypervisor, pfn: bigint, nrPages: number): ShareTransition {
+  if (!hv.profile.hostDonateHyp) throw new Error(`__pkvm_hyp_donate_host does not exist in the ${hv.profile.name} profile`);
+  const hostAddr = pfn << 12n;
+  const size = BigInt(nrPages) * PAGE_SIZE;
+  const hypAddr = hv.hyp.phys_to_virt(hostAddr);
+  const before = states(hv, hostAddr, hypAddr);
+  const done = (ret: number): ShareTransition => ({ ret, hostAddr, hypAddr, before, after: states(hv, hostAddr, hypAddr) });
+  let ret = checkPageStateRange(hv.pkvmPgtable, hypAddr, size, PKVM_PAGE_OWNED, hyp_get_page_state);
+  if (ret) return done(ret);
+  if (kvm_pgtable_hyp_unmap(hv.pkvmPgtable, hypAddr, size) !== size) return done(EFAULT_NEG);
+  ret = host_stage2_idmap_locked(hv, hostAddr, size, PKVM_HOST_MEM_PROT);
+  return done(ret);
+}
+
 /** The hyp's owner id for the host stage-2 annotations. */
 export const pkvm_hyp_id = PKVM_ID_HYP;

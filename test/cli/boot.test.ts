@@ -4,10 +4,11 @@
  * trace). Runs the built CLI (npm test builds first).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SocketClient, until } from '../gdb/support.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli/main.js');
 let dir = '';
@@ -79,6 +80,35 @@ describe.runIf(existsSync(CLI))('boot command', () => {
       expect(r.stderr).toMatch(msg);
       expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
     }
+  });
+
+  it('--gdb PORT: waits for gdb at primary_entry, runs on to the end after a detach', async () => {
+    const child = spawn(process.execPath, [CLI, 'boot', '--gdb', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => { stdout += b; });
+    child.stderr.on('data', (b) => { stderr += b; });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => /127\.0\.0\.1:(\d+)/.test(stderr), 30_000, 'the gdb port');
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
+    const client = await SocketClient.open(port);
+    const [stop] = await client.request('?');
+    expect(stop).toMatch(/^[ST]05/);
+    // The PC (register 32) is primary_entry, where QEMU would enter the kernel.
+    const [pc] = await client.request('p20');
+    expect(pc).toBe('0000084000000000');
+    const [ok] = await client.request('D');
+    expect(ok).toBe('OK');
+    await client.close();
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/Outcome: PSCI SYSTEM_OFF/);
+    expect(stderr).toMatch(/gdb: session ended \(detached\)/);
+  }, 60_000);
+
+  it('--gdb needs one CPU', () => {
+    const r = cli(['boot', '--gdb', '1234', '--cpus', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--gdb debugs one CPU/);
   });
 
   it('asm-list keeps the former default job', () => {

@@ -11,7 +11,8 @@ import { VmidAllocator, kvm_arm_vmid_alloc_init } from '../../src/pkvm/init-hyp-
 import { kernelVaLayout, kvmComputeLayout, hypVa, hypPa, fls64 } from '../../src/pkvm/layout.js';
 import { runBoot, type BootResult } from '../../src/pkvm/boot-flow.js';
 import {
-  __pkvm_host_share_hyp, __pkvm_host_unshare_hyp, host_stage2_idmap, hostPageState, hypPageState, pageStateName, find_mem_range,
+  __pkvm_host_share_hyp, __pkvm_host_unshare_hyp, __pkvm_host_donate_hyp, __pkvm_hyp_donate_host, host_stage2_idmap,
+  hostPageState, hypPageState, pageStateName, find_mem_range,
 } from '../../src/pkvm/mem-protect.js';
 import {
   handle_trap, newTrapLog, HOST_HCALLS, KVM_HOST_SMCCC_BASE, SMCCC_RET_NOT_SUPPORTED, hostSmcccFunc,
@@ -142,6 +143,27 @@ for (const profile of ['android', 'linux-6.1'] as const) {
       const back = __pkvm_host_unshare_hyp(hv, page >> 12n);
       expect(back.ret).toBe(0);
       expect(back.after).toEqual({ host: 'OWNED', hyp: 'NOPAGE' });
+    });
+
+    it('donate (Android only): OWNED → owned by hyp (PTE 0x4) / hyp OWNED, and back', () => {
+      const page = freePage() + 0x10_0000n;
+      if (profile === 'linux-6.1') {
+        expect(() => __pkvm_host_donate_hyp(hv, page >> 12n, 2)).toThrow(/does not exist in the linux-6.1 profile/);
+        return;
+      }
+      const t = __pkvm_host_donate_hyp(hv, page >> 12n, 2);
+      expect(t.ret).toBe(0);
+      expect(t.before).toEqual({ host: 'OWNED', hyp: 'NOPAGE' });
+      expect(t.after).toEqual({ host: 'NOPAGE', hyp: 'OWNED' });
+      expect(kvm_pgtable_get_leaf(hv.hostMmu!.pgt, page + 0x1000n).pte).toBe(0x4n);
+      // A donated page can be neither shared nor donated again by the host.
+      expect(__pkvm_host_share_hyp(hv, page >> 12n).ret).toBe(-1);
+      expect(__pkvm_host_donate_hyp(hv, page >> 12n, 1).ret).toBe(-1);
+      const back = __pkvm_hyp_donate_host(hv, page >> 12n, 2);
+      expect(back.ret).toBe(0);
+      expect(back.after).toEqual({ host: 'OWNED', hyp: 'NOPAGE' });
+      // Giving back what the hypervisor does not own is refused.
+      expect(__pkvm_hyp_donate_host(hv, page >> 12n, 1).ret).toBe(-1);
     });
 
     it('unshare of a page that was never shared is refused', () => {
