@@ -842,7 +842,7 @@ export function createBoot(opts: BootOptions): BootMachine {
     const uart = String.fromCharCode(...uartBytes);
     const experiments = collectExperiments({
       profile, expObs, trapLog, trapsAtStage5, shareNotes, injected, hypPanic, hypReadCheck, uart, hv, hypLayout,
-      hostAccess: opts.hostAccess, unknownId, reached5: reached.has(5),
+      hostAccess: opts.hostAccess, unknownId, reached5: reached.has(5), endReason: machineStop?.reason ?? lastReason.kind,
     });
     const stages = STAGES.map((s) => ({
       id: s.id as StageId, title: s.title, insns: insns[s.id - 1]!, regsAfter: regsAfter.get(s.id as StageId) ?? [], reached: reached.has(s.id as StageId),
@@ -900,6 +900,8 @@ interface ExperimentInputs {
   hostAccess?: bigint;
   unknownId: bigint;
   reached5: boolean;
+  /** Why the machine stopped (for experiments that did not complete). */
+  endReason: string;
 }
 
 function collectExperiments(x: ExperimentInputs): Experiment[] {
@@ -933,11 +935,11 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     const wrote = reg('exp_ram_done', 20);
     const read = reg('exp_ram_done', 21);
     const ran = addr !== undefined;
-    const faults = t.filter((e) => e.kind === 'mem_abort' && e.ipa >> 12n === addr! >> 12n);
+    const faults = ran ? t.filter((e) => e.kind === 'mem_abort' && e.ipa >> 12n === addr! >> 12n) : [];
     const ok = ran && wrote === read;
     out.push({
       key: 'ram', title: `(a) the host touches ordinary memory${x.hostAccess !== undefined ? ` (--host-access ${hex(x.hostAccess)})` : ''}`, ran, ok,
-      outcome: !ran ? 'not reached'
+      outcome: !ran ? `not completed: ${x.endReason}`
         : faults.length ? `stage-2 fault at ${hex(addr!)} → host_stage2_idmap → the retried access succeeded (read back ${hex(read!)})`
           : `no fault: ${x.profile.prepopulateHostStage2 ? 'prepopulate_host_stage2 had mapped all memory' : 'already mapped'}; read back ${hex(read!)}`,
       details: describeTraps(t), traps: t,
@@ -950,7 +952,7 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     const printed = x.uart.includes('pKVM');
     out.push({
       key: 'mmio', title: "(a') the host touches device memory (the UART)", ran, ok: ran && printed,
-      outcome: !ran ? 'not reached' : `${t.some((e) => e.kind === 'mem_abort') ? 'stage-2 fault → MMIO identity-mapped RW, XN' : 'no fault'}; the UART printed ${JSON.stringify(x.uart.trim())}`,
+      outcome: !ran ? `not reached (${x.endReason})` : `${t.some((e) => e.kind === 'mem_abort') ? 'stage-2 fault → MMIO identity-mapped RW, XN' : 'no fault'}; the UART printed ${JSON.stringify(x.uart.trim())}`,
       details: describeTraps(t), traps: t,
     });
   }
@@ -968,7 +970,7 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     details.push(...x.shareNotes.filter((n) => !n.startsWith('after unshare')));
     out.push({
       key: 'share', title: '(c) the host shares a page with the hypervisor (__pkvm_host_share_hyp)', ran, ok,
-      outcome: !ran ? 'not reached' : `returned ${BigInt.asIntN(64, status!)}; the host still reads its page (${hex(read!)}); the hypervisor can now read it`,
+      outcome: !ran ? `not reached (${x.endReason})` : `returned ${BigInt.asIntN(64, status!)}; the host still reads its page (${hex(read!)}); the hypervisor can now read it`,
       details, traps: t,
     });
     const t2 = trapsFor.get('exp_unshare_done')!;
@@ -981,7 +983,7 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     out.push({
       key: 'unshare', title: "(c') … and takes it back (__pkvm_host_unshare_hyp)", ran: ran2,
       ok: ran2 && status2 === 0n && unshare?.after.host === 'OWNED' && unshare.after.hyp === 'NOPAGE',
-      outcome: !ran2 ? 'not reached' : `returned ${BigInt.asIntN(64, status2!)}`, details: d2, traps: t2,
+      outcome: !ran2 ? `not reached (${x.endReason})` : `returned ${BigInt.asIntN(64, status2!)}`, details: d2, traps: t2,
     });
   }
   // (d) unknown hypercall
@@ -992,7 +994,7 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     out.push({
       key: 'unknown-hcall', title: `(d) an unknown hypercall (${hex(x.unknownId)})`, ran,
       ok: ran && r === 0xffff_ffff_ffff_ffffn,
-      outcome: !ran ? 'not reached' : `x0 = ${hex(r!)} (${r === 0xffff_ffff_ffff_ffffn ? 'SMCCC_RET_NOT_SUPPORTED, −1' : 'unexpected'})`,
+      outcome: !ran ? `not reached (${x.endReason})` : `x0 = ${hex(r!)} (${r === 0xffff_ffff_ffff_ffffn ? 'SMCCC_RET_NOT_SUPPORTED, −1' : 'unexpected'})`,
       details: describeTraps(t), traps: t,
     });
   }
@@ -1007,13 +1009,13 @@ function collectExperiments(x: ExperimentInputs): Experiment[] {
     if (x.profile.name === 'android') {
       const inj = x.injected[0];
       ok = ran && reg('exp_hyp_read_done', 1) === BigInt.asUintN(64, -14n) && inj !== undefined;
-      outcome = !ran ? (x.hypPanic ? 'the hypervisor panicked' : 'not reached')
+      outcome = !ran ? (x.hypPanic ? 'the hypervisor panicked' : `not reached (${x.endReason})`)
         : `the read faulted; pKVM refused to map it (-EPERM) and injected a synchronous abort into the host (ESR_EL1 ${inj ? hex(inj.esr) : '?'}); the host's fixup returned -EFAULT`;
     } else {
       ok = x.hypPanic !== undefined;
       outcome = x.hypPanic
         ? `the read faulted; host_stage2_idmap returned -EPERM and Linux 6.1 BUG()s: hyp_panic → the host kernel panics ("HYP panic", ESR ${hex(x.hypPanic.esr)}, FAR ${hex(x.hypPanic.far)})`
-        : ran ? 'the read did not fault (unexpected)' : 'not reached';
+        : ran ? 'the read did not fault (unexpected)' : `not reached (${x.endReason})`;
     }
     out.push({ key: 'hyp-read', title: '(b) the host reads hypervisor memory (the reserved pool)', ran: ran || x.hypPanic !== undefined, ok, outcome, details, traps: t });
   }
