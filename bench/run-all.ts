@@ -13,6 +13,7 @@ const benches: [string, () => Promise<void>][] = [
   ['memory', () => runMemoryBench()],
   ['cpu', () => runCpuBench()],
   ['mmu', () => runTranslationBench()],
+  ['trace', async () => (await import('./trace-diff.js')).runTraceDiffBench()],
 ];
 for (const [name, fn] of benches) {
   if (only && only !== name) continue;

@@ -10,6 +10,7 @@ import { runAsm, ASM_USAGE } from './asm.js';
 import { runStart } from './start.js';
 import { runRun, RUN_USAGE } from './run.js';
 import { runBootCommand, BOOT_USAGE } from './boot.js';
+import { runTrace, TRACE_USAGE } from './trace.js';
 
 const USAGE = `usage: pkvm-lab <command> [args]
 commands:
@@ -18,9 +19,11 @@ commands:
   boot [options]                the pKVM boot flow (early boot → host deprivileged) and its report
   start                         the default job (npm start): boot with the defaults
   asm-list                      assemble the documents' routines in asm/ and list them
+  trace record|convert|diff|info  record runs as traces, convert them, compare them (ours and QEMU's)
 ${ASM_USAGE}
 ${RUN_USAGE}
 ${BOOT_USAGE}
+${TRACE_USAGE}
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     case 'boot': return runBootCommand(rest);
     case 'asm-list': return runStart(rest);
     case 'run': return runRun(rest);
+    case 'trace': return runTrace(rest);
     case undefined: case '-h': case '--help': case 'help':
       process.stdout.write(USAGE);
       return cmd === undefined ? 2 : 0;

@@ -45,6 +45,17 @@ export type HostFunction = (args: bigint[], emu: Emulator) => bigint | void;
 
 export class EmulatorError extends Error {}
 
+/** A host function call, reported to onHostCall observers (traces) after the function ran. */
+export interface HostCallEvent {
+  /** The symbol the function was installed at (or its address in hex). */
+  name: string;
+  address: bigint;
+  /** x0..x7 at the call. */
+  args: bigint[];
+  /** What went to x0, or undefined when the function left x0 alone. */
+  result: bigint | undefined;
+}
+
 const PSCI_FUNCTION_RANGE = [0x84000000, 0x8400001f, 0xc4000000, 0xc400001f] as const;
 
 export class Emulator {
@@ -53,6 +64,7 @@ export class Emulator {
   readonly symbols = new SymbolTable();
   private readonly exceptionListeners: ((e: ExceptionEvent) => void)[] = [];
   private readonly undefinedListeners: ((word: number, name: string) => void)[] = [];
+  private readonly hostCallListeners: ((e: HostCallEvent) => void)[] = [];
   private readonly scratch = new Int32Array(2);
 
   constructor(opts: EmulatorOptions = {}) {
@@ -192,10 +204,16 @@ export class Emulator {
    * execution returns to x30, as if the function had run and returned.
    */
   hostFunction(where: bigint | number | string, fn: HostFunction): () => void {
-    return this.cpu.hooks.add(...this.halves(this.resolve(where)), (cpu) => {
+    const address = this.resolve(where);
+    const name = typeof where === 'string' && !/^(0x[0-9a-f_]+|[0-9]+)$/i.test(where) ? where : `0x${address.toString(16)}`;
+    return this.cpu.hooks.add(...this.halves(address), (cpu) => {
       const args: bigint[] = [];
       for (let r = 0; r < 8; r++) args.push(cpu.getX(r));
       const result = fn(args, this);
+      if (this.hostCallListeners.length > 0) {
+        const e: HostCallEvent = { name, address, args, result: typeof result === 'bigint' ? BigInt.asUintN(64, result) : undefined };
+        for (const l of this.hostCallListeners) l(e);
+      }
       if (cpu.stopRequest) return;
       if (typeof result === 'bigint') cpu.setX(0, BigInt.asUintN(64, result));
       cpu.pcLo = cpu.x[60]!;
@@ -207,6 +225,12 @@ export class Emulator {
   onException(fn: (e: ExceptionEvent) => void): () => void {
     this.exceptionListeners.push(fn);
     return () => { const i = this.exceptionListeners.indexOf(fn); if (i >= 0) this.exceptionListeners.splice(i, 1); };
+  }
+
+  /** Observes host function calls (for traces): called after each modelled function returns. */
+  onHostCall(fn: (e: HostCallEvent) => void): () => void {
+    this.hostCallListeners.push(fn);
+    return () => { const i = this.hostCallListeners.indexOf(fn); if (i >= 0) this.hostCallListeners.splice(i, 1); };
   }
 
   onUndefined(fn: (word: number, name: string) => void): () => void {
