@@ -188,16 +188,11 @@ export async function runTraceDiffBench(): Promise<void> {
       r.close();
       return { ms: performance.now() - t, k };
     });
-    const heapBefore = process.memoryUsage().heapUsed;
-    let heapPeak = heapBefore;
-    const sampler = setInterval(() => { heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed); }, 5);
-    const bin = bestOf(3, () => {
-      const r = timeDiff(binA, binB);
-      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-      return r;
-    });
-    clearInterval(sampler);
-    console.log(`trace diff, binary vs binary:        ${rate(bin.compared, bin.ms)} (${bin.compared.toLocaleString('en')} compared in ${(bin.ms / 1000).toFixed(2)} s; target >= 1 M insn/s; heap grew by at most ${((heapPeak - heapBefore) / 1e6).toFixed(1)} MB for ${(2 * size / 1e6).toFixed(0)} MB of traces)`);
+    // Peak RSS before and after the diffs: streaming keeps it where it was, whatever the traces' size.
+    const rssBefore = process.resourceUsage().maxRSS / 1024;
+    const bin = bestOf(3, () => timeDiff(binA, binB));
+    const rssAfter = process.resourceUsage().maxRSS / 1024;
+    console.log(`trace diff, binary vs binary:        ${rate(bin.compared, bin.ms)} (${bin.compared.toLocaleString('en')} compared in ${(bin.ms / 1000).toFixed(2)} s; target >= 1 M insn/s; peak RSS ${rssAfter.toFixed(0)} MB, ${rssBefore.toFixed(0)} MB before, for ${(2 * size / 1e6).toFixed(0)} MB of traces)`);
     console.log(`  reference, reading one binary trace:  ${(read.k / (read.ms / 1000) / 1e6).toFixed(2)} M records/s (diff reads two traces: ${((read.ms * 2) / bin.ms).toFixed(2)}x of the pure-read bound)`);
 
     const NJ = 200_000;
