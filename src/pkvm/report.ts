@@ -67,6 +67,7 @@ export function formatReport(r: BootResult): string {
   out.push(`Machine: QEMU virt, ${r.machine.cpus} × ${r.machine.cpuModel}, RAM ${size(r.machine.ramSize)} at ${hex(r.machine.ramBase)}; `
     + `image asm/*.S at ${hex(r.image.base)}..${hex(r.image.base + BigInt(r.image.bytes.length))}, entry primary_entry (EL2, MMU off)`);
   out.push(`Outcome: ${r.end.reason}${r.end.error ? ` — ${r.end.error}` : ''} after ${r.totalInsns} instructions`);
+  out.push('(Registers "after" a stage are read as the next stage begins; instruction counts are per CPU.)');
   out.push('');
   for (const s of r.stages) {
     const total = s.insns.reduce((a, b) => a + b, 0);

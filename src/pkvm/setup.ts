@@ -295,6 +295,9 @@ function recreate_hyp_mappings(hv: Hypervisor, phys: bigint, size: bigint, hyp_v
     hv.mem.write64(params + BigInt(NVHE_INIT.STACK_HYP_VA), hypAddr + 2n * PAGE_SIZE);
   }
 
+  if (hv.profile.name === 'android') {
+    hv.note('recreate_hyp_mappings (Android)', 'no pvmfw carve-out (linux,pkvm-guest-firmware-memory) in the device tree: nothing to map RO; host FP/SVE state mappings not modelled');
+  }
   if (hv.profile.name === 'linux-6.1') {
     // The host's .rodata and the .bss after the hyp's: RO, and owned by the hypervisor
     // from now on (SHARED_OWNED) so that they can never be donated or shared.
