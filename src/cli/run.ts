@@ -1,5 +1,5 @@
 /**
- * `run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu NAME] [--gdb PORT]`
+ * `run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE(.jsonl|.bin)] [--cpu NAME] [--gdb PORT]`
  *
  * Starts the CPU as QEMU's virt machine (virtualization=on) starts a kernel:
  * EL2h, DAIF masked, NZCV = Z, X0–X30 and SP zero. Runs until PSCI
@@ -9,14 +9,13 @@
  * With `--gdb PORT` the CPU waits, stopped at the entry point, for gdb on
  * 127.0.0.1:PORT (src/gdb); after gdb detaches it runs on as without it.
  */
-import { openSync, writeSync, closeSync, readFileSync } from 'node:fs';
-import { Emulator, EmulatorError } from '../machine/emulator.js';
-import { LoadError } from '../machine/loader.js';
-import { JsonlRecorder } from '../trace/jsonl-recorder.js';
+import type { Emulator } from '../machine/emulator.js';
 import type { StopReason } from '../cpu/cpu.js';
+import { formatForPath } from '../trace/open.js';
+import { describeStop, exitStatusFor, loadImageForRun, runTraced, watchDeadEnds } from './run-session.js';
 import { serveGdb } from '../gdb/rsp-server.js';
 
-export const RUN_USAGE = 'usage: run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl] [--cpu cortex-a57|cortex-a76] [--mem SIZE] [--gdb PORT]';
+export const RUN_USAGE = 'usage: run IMAGE [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--trace FILE.jsonl|FILE.bin] [--cpu cortex-a57|cortex-a76] [--mem SIZE] [--gdb PORT]';
 
 interface RunArgs {
   image: string;
@@ -81,17 +80,6 @@ function parseArgs(argv: string[]): RunArgs {
   return args;
 }
 
-function describe(reason: StopReason): string {
-  switch (reason.kind) {
-    case 'psci-off': return 'PSCI SYSTEM_OFF';
-    case 'psci-reset': return 'PSCI SYSTEM_RESET';
-    case 'budget': return 'instruction budget exhausted';
-    case 'breakpoint': return 'breakpoint';
-    case 'wfi': return 'WFI with nothing to wake the CPU';
-    case 'stopped': return reason.why;
-    case 'fatal': return reason.why;
-  }
-}
 
 export function runRun(argv: string[]): number | Promise<number> {
   let args: RunArgs;
@@ -101,62 +89,24 @@ export function runRun(argv: string[]): number | Promise<number> {
     if (err instanceof UsageError) { process.stderr.write(`run: ${err.message}\n${RUN_USAGE}\n`); return 2; }
     throw err;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(args.image);
-  } catch {
-    process.stderr.write(`run: cannot read '${args.image}'\n`);
-    return 1;
-  }
-  let emu: Emulator;
-  try {
-    emu = new Emulator({ cpu: args.cpu, ramSize: args.mem });
-    emu.load(bytes, { base: args.base, address: args.base, entry: args.entry });
-  } catch (err) {
-    if (err instanceof LoadError || err instanceof EmulatorError) { process.stderr.write(`run: ${args.image}: ${err.message}\n`); return 1; }
-    if (err instanceof Error && /RAM size/.test(err.message)) { process.stderr.write(`run: ${err.message}\n`); return 1; }
-    throw err;
-  }
-  let undefinedReports = 0;
-  emu.onUndefined((_word, name) => {
-    undefinedReports++;
-    if (undefinedReports <= 10) process.stderr.write(`run: UNDEFINED at pc=0x${emu.cpu.getPc().toString(16)} EL${emu.cpu.el}: ${name}\n`);
-    else if (undefinedReports === 11) process.stderr.write('run: (further UNDEFINED reports suppressed)\n');
-  });
-  // The same exception taken again and again at the same place is a dead end (e.g. no vector table).
-  let repeats = 0;
-  let lastKey = '';
-  emu.onException((e) => {
-    if (e.kind !== 'exception') { lastKey = ''; return; }
-    const key = `${e.toEl}:${e.esrLo}:${emu.cpu.getPc()}`;
-    repeats = key === lastKey ? repeats + 1 : 0;
-    lastKey = key;
-    if (repeats >= 16) {
-      emu.cpu.stopRequest = { kind: 'fatal', why: `exception loop at EL${e.toEl}: EC 0x${e.ec.toString(16)} taken repeatedly at the vector (is VBAR_EL${e.toEl} set?)` };
-    }
-  });
+  const loaded = loadImageForRun('run', args.image, { cpu: args.cpu, ramSize: args.mem, base: args.base, entry: args.entry });
+  if (typeof loaded === 'number') return loaded;
+  const { emu, bytes } = loaded;
+  watchDeadEnds('run', emu);
 
   if (args.gdb !== undefined) return runUnderGdb(emu, args, args.gdb);
 
   let reason: StopReason;
   let insns: number;
   if (args.trace) {
-    const fd = openSync(args.trace, 'w');
+    // JSON lines for .jsonl/.json names (the format documented in the README), else the compact binary format.
+    const format = formatForPath(args.trace) === 'jsonl' ? 'jsonl' : 'bin';
     try {
-      const rec = new JsonlRecorder(emu.cpu, (line) => { writeSync(fd, line + '\n'); }, {
-        symbolize: (addr) => { const l = emu.symbols.lookup(Number(addr)); return l ? `<${emu.symbols.format(Number(addr))}>` : undefined; },
-      });
-      rec.start();
-      const start = emu.cpu.retired;
-      reason = { kind: 'budget' };
-      while (emu.cpu.retired - start < args.maxInsns) {
-        reason = rec.step();
-        if (reason.kind !== 'budget') break;
-      }
-      insns = emu.cpu.retired - start;
-      rec.end(reason.kind, insns);
-    } finally {
-      closeSync(fd);
+      ({ reason, insns } = runTraced(emu, args.trace, args.maxInsns, { format, programName: args.image, programBytes: bytes, cpu: args.cpu }));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code) { process.stderr.write(`run: cannot write the trace to '${args.trace}': ${(err as Error).message}
+`); return 1; }
+      throw err;
     }
   } else {
     const r = emu.run({ maxInsns: args.maxInsns });
@@ -191,8 +141,6 @@ function summarize(emu: Emulator, reason: StopReason, insns: number): number {
   emu.board.uart.flush();
   const pc = emu.cpu.getPc();
   const sym = emu.symbols.lookup(Number(pc)) ? ` <${emu.symbols.format(Number(pc))}>` : '';
-  process.stdout.write(`${insns} instructions; EL${emu.cpu.el}, pc=0x${pc.toString(16)}${sym}; stopped: ${describe(reason)}\n`);
-  if (reason.kind === 'psci-off') return 0;
-  if (reason.kind === 'budget') return 2;
-  return 3;
+  process.stdout.write(`${insns} instructions; EL${emu.cpu.el}, pc=0x${pc.toString(16)}${sym}; stopped: ${describeStop(reason)}\n`);
+  return exitStatusFor(reason);
 }

@@ -6,19 +6,14 @@
  * usage errors; `record` like `run` (0 after PSCI SYSTEM_OFF, 2 at the
  * instruction budget, 3 when the CPU cannot continue).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
-import type { StopReason } from '../cpu/cpu.js';
-import { Emulator, EmulatorError } from '../machine/emulator.js';
-import { LoadError } from '../machine/loader.js';
+import { statSync } from 'node:fs';
 import { convertTrace } from '../trace/convert.js';
 import { DiffInputError, diffTraces, TOLERANCE_RULES, type DiffOptions } from '../trace/diff.js';
 import { TraceFormatError, parseNumber, regId, Rec } from '../trace/model.js';
-import { createWriter, formatForPath } from '../trace/open.js';
-import { Recorder } from '../trace/recorder.js';
+import { formatForPath } from '../trace/open.js';
 import { FilterError, TraceCursor, type StepFilterOptions } from '../trace/steps.js';
 import { parseSize } from './run.js';
+import { describeStop, exitStatusFor, loadImageForRun, runTraced, watchDeadEnds } from './run-session.js';
 
 export const TRACE_USAGE = `usage: trace record IMAGE -o OUT [--format bin|jsonl] [--memory-accesses] [--no-asm] [--entry ADDR|SYMBOL] [--base ADDR] [--max-insns N] [--cpu NAME] [--mem SIZE]
        trace convert IN OUT [--to bin|jsonl|text] [FILTERS]
@@ -115,17 +110,6 @@ function filters(p: Parsed): StepFilterOptions {
 
 // ---- record ---------------------------------------------------------------------
 
-function describe(reason: StopReason): string {
-  switch (reason.kind) {
-    case 'psci-off': return 'PSCI SYSTEM_OFF';
-    case 'psci-reset': return 'PSCI SYSTEM_RESET';
-    case 'budget': return 'instruction budget exhausted';
-    case 'breakpoint': return 'breakpoint';
-    case 'wfi': return 'WFI with nothing to wake the CPU';
-    case 'stopped': return reason.why;
-    case 'fatal': return reason.why;
-  }
-}
 
 function record(argv: string[]): number {
   const p = parse(argv, ['-o', '--output', '--format', '--memory-accesses', '--no-asm', '--entry', '--base', '--max-insns', '--cpu', '--mem']);
@@ -148,75 +132,27 @@ function record(argv: string[]): number {
     throw new UsageError((err as Error).message);
   }
 
-  let bytes: Uint8Array;
+  const loaded = loadImageForRun('trace record', image, { cpu: cpuName, ramSize, base, entry: one(p, '--entry') });
+  if (typeof loaded === 'number') return loaded;
+  const { emu, bytes } = loaded;
+  watchDeadEnds('trace record', emu);
+  let result;
   try {
-    bytes = readFileSync(image);
-  } catch {
-    process.stderr.write(`trace record: cannot read '${image}'\n`);
-    return 1;
-  }
-  let emu: Emulator;
-  try {
-    emu = new Emulator({ cpu: cpuName, ramSize });
-    emu.load(bytes, { base, address: base, entry: one(p, '--entry') });
+    result = runTraced(emu, out, maxInsns, {
+      format, memory: p.flags.has('--memory-accesses'), asm: !p.flags.has('--no-asm'), programName: image, programBytes: bytes, cpu: cpuName,
+    });
   } catch (err) {
-    if (err instanceof LoadError || err instanceof EmulatorError || (err instanceof Error && /RAM size/.test(err.message))) {
-      process.stderr.write(`trace record: ${image}: ${err.message}\n`);
+    if ((err as NodeJS.ErrnoException).code) {
+      process.stderr.write(`trace record: cannot write '${out}': ${(err as NodeJS.ErrnoException).code}\n`);
       return 1;
     }
     throw err;
   }
-  let undefinedReports = 0;
-  emu.onUndefined((_w, name) => {
-    if (++undefinedReports <= 10) process.stderr.write(`trace record: UNDEFINED at pc=0x${emu.cpu.getPc().toString(16)} EL${emu.cpu.el}: ${name}\n`);
-  });
-  // The same exception again and again at the same place is a dead end (as in `run`).
-  let repeats = 0;
-  let lastKey = '';
-  emu.onException((e) => {
-    if (e.kind !== 'exception') { lastKey = ''; return; }
-    const key = `${e.toEl}:${e.esrLo}:${emu.cpu.getPc()}`;
-    repeats = key === lastKey ? repeats + 1 : 0;
-    lastKey = key;
-    if (repeats >= 16) emu.cpu.stopRequest = { kind: 'fatal', why: `exception loop at EL${e.toEl}: EC 0x${e.ec.toString(16)} taken repeatedly at the vector` };
-  });
-  const symbols: Record<string, string> = {};
-  for (const [name, value] of emu.symbols) symbols[name] = `0x${value.toString(16)}`;
-  const symAt = (addr: bigint): string | undefined => (addr <= BigInt(Number.MAX_SAFE_INTEGER) && emu.symbols.lookup(Number(addr)) ? emu.symbols.format(Number(addr)) : undefined);
-  let sink;
-  try {
-    sink = createWriter(out, format);
-  } catch (err) {
-    process.stderr.write(`trace record: cannot write '${out}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-    return 1;
-  }
-  const recorder = new Recorder(emu.cpu, sink, {
-    symbolize: (addr) => { const s = symAt(addr); return s ? `<${s}>` : undefined; },
-    pcSymbol: symAt,
-    memory: p.flags.has('--memory-accesses'),
-    asm: !p.flags.has('--no-asm'),
-    emulator: emu,
-    meta: { program: { name: basename(image), sha256: createHash('sha256').update(bytes).digest('hex') }, cpu: cpuName, symbols },
-  });
-  let reason: StopReason = { kind: 'budget' };
-  const start = emu.cpu.retired;
-  try {
-    recorder.start();
-    while (emu.cpu.retired - start < maxInsns) {
-      reason = recorder.step();
-      if (reason.kind !== 'budget') break;
-    }
-    recorder.end(reason.kind, emu.cpu.retired - start);
-  } finally {
-    sink.close();
-  }
+  const { reason } = result;
   emu.board.uart.flush?.();
-  const insns = emu.cpu.retired - start;
   const size = statSync(out).size;
-  process.stdout.write(`${insns} instructions recorded to ${out} (${format === 'bin' ? 'binary' : 'JSON lines'}, ${size} bytes); stopped: ${describe(reason)}\n`);
-  if (reason.kind === 'psci-off') return 0;
-  if (reason.kind === 'budget') return 2;
-  return 3;
+  process.stdout.write(`${result.insns} instructions recorded to ${out} (${format === 'bin' ? 'binary' : 'JSON lines'}, ${size} bytes); stopped: ${describeStop(reason)}\n`);
+  return exitStatusFor(reason);
 }
 
 // ---- convert, info, diff ------------------------------------------------------------

@@ -44,8 +44,11 @@ describe.runIf(existsSync(CLI))('run command', () => {
     const lines = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ event: 'start', pc: '0x40080000', el: 2 });
     expect(Object.keys(lines[0].regs)).toHaveLength(33);
+    expect(lines[0].program.name).toBe('ok.elf');
     expect(lines[0].regs).toMatchObject({ x0: '0x0', sp: '0x0', nzcv: '0x4' });
-    expect(lines[1]).toEqual({ i: 0, pc: '0x40080000', el: 2, insn: '0xd2800061', asm: 'mov\tx1, #0x3', regs: { x1: '0x3' } });
+    // The issue-3 fields, exactly; later fields (e.g. `sym`) extend the record.
+    expect(lines[1]).toMatchObject({ i: 0, pc: '0x40080000', el: 2, insn: '0xd2800061', asm: 'mov\tx1, #0x3', regs: { x1: '0x3' } });
+    expect(lines[1].sym).toBe('_start');
     expect(lines[2]).toMatchObject({ i: 1, asm: 'subs\tx1, x1, #0x1', regs: { x1: '0x2', nzcv: '0x2' } });
     expect(lines[3]).toMatchObject({ i: 2, asm: expect.stringMatching(/^b\.ne\t40080004 <loop>/) });
     expect(lines.at(-1)).toEqual({ event: 'end', reason: 'psci-off', insns: 10 });
