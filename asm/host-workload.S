@@ -381,6 +381,7 @@ SYM_FUNC_START_LOCAL(host_experiments)
 	 * (a) ordinary memory: a page from the page allocator (or the address
 	 * given with --host-access), written and read back.
 	 */
+exp_ram:
 	adr_l	x19, host_access_addr
 	ldr	x19, [x19]
 	cbnz	x19, 1f
@@ -393,6 +394,7 @@ SYM_FUNC_START_LOCAL(host_experiments)
 exp_ram_done:
 
 	/* (a') device memory: the UART, never mapped before it is touched. */
+exp_mmio:
 	mov_q	x19, VIRT_UART_BASE
 	mov	w20, #0x70			// 'p'
 	strb	w20, [x19]
@@ -407,6 +409,7 @@ exp_ram_done:
 exp_mmio_done:
 
 	/* (c) share a page with the hypervisor, then take it back. */
+exp_share:
 	bl	__get_free_page
 	mov	x19, x0
 	mov_q	x20, 0x5348415245440000		// "SHARED" tag for the hyp to see
@@ -416,12 +419,14 @@ exp_mmio_done:
 	mov	x21, x0				// status of the share
 	ldr	x22, [x19]			// the host can still read its page
 exp_share_done:
+exp_unshare:
 	mov	x0, x19
 	kvm_call_hyp_from_c host_unshare_hyp_args, host_unshare_hyp_done
 	mov	x21, x0
 exp_unshare_done:
 
 	/* (d) a hypercall pKVM does not know. */
+exp_unknown_hcall:
 	kvm_call_hyp_from_c unknown_hcall_args, unknown_hcall_done
 	mov	x21, x0
 exp_unknown_hcall_done:
@@ -432,6 +437,7 @@ exp_unknown_hcall_done:
 	 * 5.8): an abort injected into the host (Android), caught here by the
 	 * extable fixup of host_probe_read, or a hypervisor panic (6.1).
 	 */
+exp_hyp_read:
 	adr_l	x0, hyp_mem_base
 	ldr	x0, [x0]
 	bl	host_probe_read

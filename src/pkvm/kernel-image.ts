@@ -248,6 +248,8 @@ function link(objects: { file: string; result: AssembleResult }[], base: bigint,
   };
 }
 
+const LINKER_SYMBOLS = new Set(LAYOUT.flatMap((r) => [r.startSymbol, r.endSymbol]).filter((n): n is string => n !== undefined));
+
 const sortedSymbols = new WeakMap<KernelImage, { addr: bigint; name: string }[]>();
 
 /** The symbol at or before `addr` (for traces and reports), as `name+0xoff`; assembler-local .L names are skipped. */
@@ -258,8 +260,11 @@ export function symbolize(image: KernelImage, addr: bigint): string | undefined 
     for (const [name, v] of image.allSymbols) {
       if (name.startsWith('.L') || name.startsWith('$')) continue;
       const prev = byAddr.get(v);
-      // A global name wins over a local one at the same address.
-      if (prev === undefined || (!image.symbols.has(prev) && image.symbols.has(name))) byAddr.set(v, name);
+      // At one address: a name from the code beats a linker-script boundary, a global beats
+      // a local, and otherwise the later label wins (the code that starts there, rather than
+      // a label that ends what came before).
+      const rank = (n: string): number => (LINKER_SYMBOLS.has(n) ? 0 : image.symbols.has(n) ? 2 : 1);
+      if (prev === undefined || rank(name) >= rank(prev)) byAddr.set(v, name);
     }
     list = [...byAddr].map(([a, name]) => ({ addr: a, name })).sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
     sortedSymbols.set(image, list);
