@@ -3,7 +3,8 @@
  * on the built-in machine, and its stage-by-stage report. `npm start` runs it with the
  * defaults.
  *
- *   --mem SIZE            RAM (512M … 8G; default 1G)
+ *   --mem SIZE            RAM (default 1G; up to 8G; less than 512M works while the
+ *                         kernel image and the hyp reservation still fit)
  *   --cpus N              CPUs (1 … 8; default 1)
  *   --profile NAME        android (the documents' tree, default) or linux-6.1
  *   --trace FILE          JSON-lines trace of every instruction of every CPU

@@ -44,6 +44,11 @@
  *   hyp_panic → __hyp_do_panic, the SMC forwarder), which hostFunction cannot express.
  *   EL2 functions are hooked at their hyp VAs, where the EL2 code calls them.
  *
+ * Running.  createBoot sets the machine up; run() runs the CPUs in turn to the end (a
+ *   power-off, or in 6.1 the host's panic), result() gathers the report data. `observe`
+ *   lets a test or tool tap the machine before it runs; `boot --gdb` hands CPU 0 to gdb
+ *   first (src/gdb). `--trace` records every CPU with the JSON-lines recorder.
+ *
  * Stages and counts.  Stage 1 runs from reset to the call of kvm_hyp_reserve on CPU 0
  *   (and, on each secondary CPU, from CPU_ON to its idle loop); stage 2 is that call;
  *   stage 3 runs until CPU 0 traps with the __pkvm_init hypercall; stage 4 until CPU 0
