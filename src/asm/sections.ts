@@ -135,7 +135,7 @@ export class Section {
     this.addMappingSymbol(kind === 'x' ? '$x' : '$d', this.size);
   }
 
-  private addMappingSymbol(name: '$x' | '$d', offset: number): void {
+  addMappingSymbol(name: '$x' | '$d', offset: number): void {
     const last = this.mappingSymbols[this.mappingSymbols.length - 1];
     // A later mapping symbol at the same address replaces the earlier one.
     if (last && last.offset === offset) this.mappingSymbols.pop();
@@ -156,13 +156,15 @@ export class Section {
       if (pad) this.reserve(pad);
       const base = this.size;
       bases.set(c, base);
+      // gas joins subsections with an alignment frag, which marks the section's kind
+      // ($x in code, $d elsewhere) when the mapping state at that point differs.
+      this.setMapping(this.flags.exec ? 'x' : 'd');
       this.reserve(c.size);
       if (!this.isNobits) this.data.set(c.data.subarray(0, c.size), base);
       for (const fx of c.fixups) this.fixups.push({ ...fx, offset: fx.offset + base, dotOffset: fx.dotOffset + base });
-      for (const m of c.mappingSymbols) this.mappingSymbols.push({ name: m.name, offset: m.offset + base });
+      for (const m of c.mappingSymbols) this.addMappingSymbol(m.name, m.offset + base);
       for (const l of c.listing) this.listing.push({ ...l, offset: l.offset + base });
     }
-    this.mappingSymbols.sort((a, b) => a.offset - b.offset);
     this.subsections.length = 0;
     return bases;
   }
