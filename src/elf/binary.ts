@@ -161,3 +161,37 @@ export class StringTableBuilder {
     return offset;
   }
 }
+
+/** One ELF64 section header (Elf64_Shdr), for both writers. */
+export interface SectionHeaderFields {
+  name: string;
+  type: number;
+  flags: number | bigint;
+  /** sh_addr: 0 in relocatable objects. */
+  addr?: bigint;
+  offset: number | bigint;
+  size: number | bigint;
+  link: number;
+  info: number;
+  align: number | bigint;
+  entsize: number | bigint;
+}
+
+/** Writes the section header table at the next 8-byte boundary; returns its file offset. */
+export function writeSectionHeaders(out: ByteSink, headers: readonly SectionHeaderFields[], shstrtab: StringTableBuilder): number {
+  out.alignTo(8);
+  const at = out.position;
+  for (const h of headers) {
+    out.u32(shstrtab.offsetOf(h.name));
+    out.u32(h.type);
+    out.u64(h.flags);
+    out.u64(h.addr ?? 0n);
+    out.u64(h.offset);
+    out.u64(h.size);
+    out.u32(h.link);
+    out.u32(h.info);
+    out.u64(h.align);
+    out.u64(h.entsize);
+  }
+  return at;
+}

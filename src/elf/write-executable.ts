@@ -5,7 +5,7 @@
  * objdump and gdb can disassemble it and show symbol names. QEMU's `-kernel`
  * loader only looks at the program headers.
  */
-import { ByteSink, StringTableBuilder } from './binary.js';
+import { ByteSink, StringTableBuilder, writeSectionHeaders } from './binary.js';
 import {
   ELF64_EHDR_SIZE,
   ELF64_PHDR_SIZE,
@@ -261,20 +261,7 @@ export function writeExecutable(image: ExecutableImage): Uint8Array {
     entsize: 0,
   });
 
-  out.alignTo(8);
-  const sectionHeadersOffset = out.position;
-  for (const section of sections) {
-    out.u32(shstrtab.offsetOf(section.name));
-    out.u32(section.type);
-    out.u64(section.flags);
-    out.u64(section.addr);
-    out.u64(section.offset);
-    out.u64(section.size);
-    out.u32(section.link);
-    out.u32(section.info);
-    out.u64(section.align);
-    out.u64(section.entsize);
-  }
+  const sectionHeadersOffset = writeSectionHeaders(out, sections, shstrtab);
 
   const bytes = out.toBytes();
   // Program headers sit right after the ELF header.

@@ -9,7 +9,7 @@
  *   symbol table:    null, STT_FILE symbols, a section symbol per section,
  *                    other locals, then globals and weaks
  */
-import { ByteSink, StringTableBuilder } from './binary.js';
+import { ByteSink, StringTableBuilder, writeSectionHeaders } from './binary.js';
 import {
   EI_CLASS,
   EI_DATA,
@@ -383,20 +383,7 @@ export function writeRelocatableObject(obj: ObjectModel): Uint8Array {
     entsize: 0,
   };
 
-  out.alignTo(8);
-  const sectionHeadersOffset = out.position;
-  for (const header of headers) {
-    out.u32(shstrtab.offsetOf(header.name));
-    out.u32(header.type);
-    out.u64(header.flags);
-    out.u64(0); // sh_addr: relocatable sections are unplaced
-    out.u64(header.offset);
-    out.u64(header.size);
-    out.u32(header.link);
-    out.u32(header.info);
-    out.u64(header.align);
-    out.u64(header.entsize);
-  }
+  const sectionHeadersOffset = writeSectionHeaders(out, headers, shstrtab);
 
   const bytes = out.toBytes();
   writeElfHeader(bytes, {
