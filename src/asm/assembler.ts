@@ -9,7 +9,7 @@ import type { Expr, Operand } from '../isa/operand-ir.js';
 import type { Feature } from '../isa/insn-def.js';
 import { applyFixup, isPcRelative, RELOC, type FixupKind } from '../isa/fixups.js';
 import { preprocess, type PreprocessedLine } from './preprocess.js';
-import { parseStatement, splitStatements, stripComment } from './statements.js';
+import { lineStatements, parseStatement, stripComment } from './statements.js';
 import { parseExpr, parseExprList, parseOperands, ParseError } from './parse.js';
 import { operandColumns } from './operand-columns.js';
 import { Section, SymbolTable, type AsmSymbol, type Fixup } from './sections.js';
@@ -324,12 +324,11 @@ export class Assembler {
 
   private processLine(raw: string): void {
     const t0 = this.clock();
-    let text = stripComment(raw);
     // A line whose first non-blank is '#' is a comment for AArch64 gas (cpp line markers included).
-    const trimmed = text.trimStart();
-    if (trimmed.startsWith('#')) text = '';
-    if (text.trim() === '') { this.timings.statements! += this.clock() - t0; return; }
-    for (const [piece, col] of splitStatements(text)) {
+    const trimmed = raw.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) { this.timings.statements! += this.clock() - t0; return; }
+    for (const [piece, col] of lineStatements(raw)) {
+      if (piece.trim() === '') continue;
       const st = parseStatement(piece, col);
       this.timings.statements! += this.clock() - t0;
       this.processStatement(st.labels, st.head, st.headCol, st.rest, st.restCol);

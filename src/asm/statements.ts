@@ -14,9 +14,13 @@ export interface RawStatement {
   restCol: number;
 }
 
-/** Removes a `//` comment (outside string and character literals). */
-export function stripComment(line: string): string {
-  if (line.indexOf('/') < 0 && line.indexOf('"') < 0) return line;
+/**
+ * One pass over a line outside string literals: where a `//` comment starts
+ * (or the line length) and where `;` separates statements before it.
+ */
+function scanLine(line: string): { end: number; separators: number[] } {
+  const separators: number[] = [];
+  if (line.indexOf('/') < 0 && line.indexOf('"') < 0 && line.indexOf(';') < 0) return { end: line.length, separators };
   let inString = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
@@ -26,31 +30,31 @@ export function stripComment(line: string): string {
     } else if (c === '"') {
       inString = true;
     } else if (c === '/' && line[i + 1] === '/') {
-      return line.slice(0, i);
+      return { end: i, separators };
+    } else if (c === ';') {
+      separators.push(i);
     }
   }
-  return line;
+  return { end: line.length, separators };
 }
 
-/** Splits on `;` outside strings. Returns [text, startColumn0] pieces. */
-export function splitStatements(line: string): [string, number][] {
-  if (line.indexOf(';') < 0) return [[line, 0]];
+/** Removes a `//` comment (outside string literals). */
+export function stripComment(line: string): string {
+  const { end } = scanLine(line);
+  return end === line.length ? line : line.slice(0, end);
+}
+
+/** The comment-free statements of a line, split on `;` outside strings: [text, startColumn0] pieces. */
+export function lineStatements(line: string): [string, number][] {
+  const { end, separators } = scanLine(line);
+  if (separators.length === 0) return [[end === line.length ? line : line.slice(0, end), 0]];
   const out: [string, number][] = [];
   let start = 0;
-  let inString = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-    } else if (c === ';') {
-      out.push([line.slice(start, i), start]);
-      start = i + 1;
-    }
+  for (const sep of separators) {
+    out.push([line.slice(start, sep), start]);
+    start = sep + 1;
   }
-  out.push([line.slice(start), start]);
+  out.push([line.slice(start, end), start]);
   return out;
 }
 
