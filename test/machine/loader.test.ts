@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LoadError, loadElfExecutable, loadElfObject, loadFlatBinary, loadImage } from '../../src/machine/loader.js';
 import { createVirtMachine } from '../../src/machine/virt.js';
 import { readElf } from '../../src/elf/read.js';
+import { requireOracle } from '../helpers/oracle.js';
 
 const IMAGE_BASE = 0x4008_0000;
 
@@ -174,32 +175,11 @@ describe('ELF loader input checking', () => {
 
 // ---------------------------------------------------------------- with GNU binutils
 
-function toolAvailable(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const AS = 'aarch64-linux-gnu-as';
 const LD = 'aarch64-linux-gnu-ld';
-const haveBinutils = toolAvailable(AS) && toolAvailable(LD);
-if (!haveBinutils && process.env.CI !== 'true') {
-  console.warn(
-    `\n*** WARNING: ${AS}/${LD} not found: SKIPPING the loader tests that use GNU binutils as an oracle.` +
-      ` Run 'npm run setup-tools' to install them. ***\n`,
-  );
-}
+const haveBinutils = requireOracle(AS) && requireOracle(LD);
 
-describe('GNU binutils for the loader oracle tests', () => {
-  it.runIf(process.env.CI === 'true')('are installed (required in CI)', () => {
-    expect(haveBinutils, `${AS} and ${LD} must be installed in CI`).toBe(true);
-  });
-});
-
-describe.skipIf(!haveBinutils)('ELF loaders against GNU as/ld', () => {
+describe.runIf(haveBinutils)('ELF loaders against GNU as/ld', () => {
   const work = haveBinutils ? mkdtempSync(join(tmpdir(), 'machine-loader-')) : '';
   afterAll(() => {
     if (work !== '') rmSync(work, { recursive: true, force: true });
