@@ -318,7 +318,13 @@ export class Assembler {
       const line = this.nextLine();
       if (!line) break;
       this.loc = { file: line.file, line: line.line, col: 0, text: line.text };
-      this.report(() => this.processLine(line.text));
+      // An Abort ends this line only (its diagnostic is recorded); written out rather than via
+      // report() so the per-line path allocates no closure.
+      try {
+        this.processLine(line.text);
+      } catch (err) {
+        if (!(err instanceof Abort)) throw err;
+      }
     }
   }
 

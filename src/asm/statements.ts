@@ -58,24 +58,29 @@ export function lineStatements(line: string): [string, number][] {
   return out;
 }
 
-const LABEL = /^([A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+):/;
-const HEAD = /^[A-Za-z_.$][A-Za-z0-9_.$]*/;
+// Sticky patterns: matched at lastIndex, so parsing a statement slices no substrings.
+const LABEL = /([A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+):/y;
+const HEAD = /[A-Za-z_.$][A-Za-z0-9_.$]*/y;
+const NO_LABELS: RawStatement['labels'] = [];
 
 /** Parses one statement's text (already comment-free). `baseCol` is its 0-based column in the line. */
 export function parseStatement(text: string, baseCol: number): RawStatement {
-  const labels: RawStatement['labels'] = [];
+  let labels = NO_LABELS;
   let i = 0;
   const skipWs = () => { while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++; };
   skipWs();
   for (;;) {
-    const m = LABEL.exec(text.slice(i));
+    LABEL.lastIndex = i;
+    const m = LABEL.exec(text);
     if (!m) break;
     // `foo:` is a label, but `.macro x:req` is not: labels come before any head.
+    if (labels === NO_LABELS) labels = [];
     labels.push({ name: m[1]!, col: baseCol + i + 1 });
     i += m[0].length;
     skipWs();
   }
-  const h = HEAD.exec(text.slice(i));
+  HEAD.lastIndex = i;
+  const h = HEAD.exec(text);
   if (!h) {
     return { labels, head: '', headCol: baseCol + i + 1, rest: text.slice(i).trim(), restCol: baseCol + i + 1 };
   }
