@@ -128,7 +128,9 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
   const lower = mnemonic.toLowerCase();
   const candidates = candidatesFor(lower, operands[0]);
   if (!candidates) return { ok: false, message: `unknown mnemonic '${mnemonic}'`, operand: -1 };
-  let best: EncodeFailure | undefined;
+  // The best failure so far, kept as plain values: failing candidates allocate nothing.
+  let bestMessage = '';
+  let bestOperand = -1;
   let bestScore = -1;
   let missingFeature: Feature | undefined;
   const n = operands.length;
@@ -136,36 +138,33 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
   for (const def of candidates) {
     const [minOps, maxOps] = operandCountRange(def);
     if (n < minOps || n > maxOps) {
-      if (bestScore < 0) { best = { ok: false, message: n < minOps ? 'missing operands' : 'too many operands', operand: -1 }; bestScore = 0; }
+      if (bestScore < 0) { bestMessage = n < minOps ? 'missing operands' : 'too many operands'; bestOperand = -1; bestScore = 0; }
       continue;
     }
     attempt.fixups.length = 0;
     attempt.literal = undefined;
     const fields = freshFields(def);
     let i = 0;
-    let failure: EncodeFailure | undefined;
+    let failed: string | undefined;
+    let failedAt = -1;
     let matchedOperands = 0;
     for (let k = 0; k < def.operands.length; k++) {
-      const spec = def.operands[k]!;
-      const used = spec.kind.encode(operands, i, fields, env, def);
-      if (typeof used === 'string') {
-        failure = { ok: false, message: used, operand: i };
-        break;
-      }
+      const used = def.operands[k]!.kind.encode(operands, i, fields, env, def);
+      if (typeof used === 'string') { failed = used; failedAt = i; break; }
       i += used;
       matchedOperands++;
     }
-    if (!failure && i < operands.length) failure = { ok: false, message: 'too many operands', operand: i };
-    if (failure) {
+    if (failed === undefined && i < operands.length) { failed = 'too many operands'; failedAt = i; }
+    if (failed !== undefined) {
       // Prefer the candidate that got furthest: its message is about the operand the user got wrong.
-      const score = matchedOperands * 2 + (failure.message.startsWith('expected') ? 0 : 1);
-      if (score > bestScore) { best = failure; bestScore = score; }
+      const score = matchedOperands * 2 + (failed.startsWith('expected') ? 0 : 1);
+      if (score > bestScore) { bestMessage = failed; bestOperand = failedAt; bestScore = score; }
       continue;
     }
     if (def.params['copyRnToRm']) fields['Rm'] = fields['Rn']!;
     if (def.alias && def.preferred && !def.preferred(fields, def)) {
       const score = matchedOperands * 2 + 1;
-      if (score > bestScore) { best = { ok: false, message: 'operand combination not allowed for this instruction', operand: -1 }; bestScore = score; }
+      if (score > bestScore) { bestMessage = 'operand combination not allowed for this instruction'; bestOperand = -1; bestScore = score; }
       continue;
     }
     if (def.feature && !ctx.hasFeature(def.feature)) {
@@ -182,5 +181,5 @@ export function encodeInstruction(mnemonic: string, operands: readonly Operand[]
   if (missingFeature) {
     return { ok: false, message: `selected processor does not support \`${mnemonic}' (needs +${FEATURE_NAMES[missingFeature] ?? missingFeature})`, operand: -1 };
   }
-  return best ?? { ok: false, message: 'invalid operands', operand: -1 };
+  return bestScore >= 0 ? { ok: false, message: bestMessage, operand: bestOperand } : { ok: false, message: 'invalid operands', operand: -1 };
 }
