@@ -140,7 +140,7 @@ export function unary(d: D): Expr {
 export function number(d: D): Expr {
   const text: string = d[0].value;
   if (/^0[bB]/.test(text)) return { t: 'num', v: BigInt(text) };
-  if (/^0[xX]/.test(text)) return { t: 'num', v: BigInt(text) };
+  if (/^0[xX]/.test(text)) return { t: 'num', v: BigInt(text), hex: true };
   // gas reads a leading 0 as octal.
   if (text.length > 1 && text[0] === '0') return { t: 'num', v: BigInt('0o' + text.slice(1)) };
   return { t: 'num', v: BigInt(text) };

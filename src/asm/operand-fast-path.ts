@@ -85,16 +85,24 @@ class Scanner {
     return BigInt(text);
   }
 
+  /** A number → the grammar's Expr for it (hex spellings marked, as the grammar does). */
+  numberExpr(): Expr | undefined {
+    const s = this.s, at = this.i;
+    const hex = s.charCodeAt(at) === Ch.Zero && (s[at + 1] === 'x' || s[at + 1] === 'X');
+    const v = this.number();
+    if (v === undefined) return undefined;
+    return hex ? { t: 'num', v, hex: true } : { t: 'num', v };
+  }
+
   /** `-`? number → the grammar's Expr for it. */
   signedNumberExpr(): Expr | undefined {
     if (this.peek() === Ch.Minus) {
       this.i++;
       this.skipWs();
-      const v = this.number();
-      return v === undefined ? undefined : { t: 'un', op: '-', a: { t: 'num', v } };
+      const a = this.numberExpr();
+      return a === undefined ? undefined : { t: 'un', op: '-', a };
     }
-    const v = this.number();
-    return v === undefined ? undefined : { t: 'num', v };
+    return this.numberExpr();
   }
 
   /** True at the end of an operand: a comma or the end of the text (after blanks). */

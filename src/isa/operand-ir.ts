@@ -6,7 +6,8 @@
 
 /** An assembler expression, evaluated by the assembler (symbols, '.', relocation operators). */
 export type Expr =
-  | { t: 'num'; v: bigint }
+  /** `hex` records a number written in hexadecimal (FMOV reads those as bit patterns, as GNU as does). */
+  | { t: 'num'; v: bigint; hex?: true }
   | { t: 'sym'; name: string }
   | { t: 'dot' }
   | { t: 'localref'; n: number; dir: 'b' | 'f' }

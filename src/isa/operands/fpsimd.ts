@@ -276,9 +276,8 @@ function floatFromBits(bits: bigint, width: number): number | undefined {
 /**
  * The value of an FMOV immediate. GNU as reads a floating-point literal (with
  * an optional sign) or a decimal integer as a value, and a hex integer
- * expression as the register's bit pattern. The operand IR does not keep the
- * radix, so an integer that is itself a valid immediate (1..31) is taken as a
- * value and anything else as a bit pattern.
+ * (expression) as the register's bit pattern; the operand IR marks numbers
+ * written in hex.
  */
 function fpImmediateValue(e: Expr, env: EncodeEnv, width: number): number | undefined {
   if (e.t === 'str') return /^[0-9.eE+-]+$/.test(e.v) ? Number(e.v) : undefined;
@@ -288,7 +287,7 @@ function fpImmediateValue(e: Expr, env: EncodeEnv, width: number): number | unde
   }
   const v = env.constant(e);
   if (v === undefined) return undefined;
-  if (e.t === 'num' && encodeFp8(Number(v)) !== undefined) return Number(v);
+  if (e.t === 'num' && !e.hex) return Number(v);
   return floatFromBits(v, width);
 }
 
