@@ -73,8 +73,3 @@ export function shiftValue32(v: number, type: number, amount: number): number {
     default: return ((v >>> amount) | (v << (32 - amount))) | 0;
   }
 }
-
-/** Reads a 64-bit register pair as a bigint (for debugging and tests only). */
-export function pairToBigInt(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}

@@ -431,21 +431,54 @@ const H_DP_3SRC = handler('DP_3SRC', (cpu, d, i) => {
     x[rd + 1] = 0;
     return;
   }
-  // 64-bit products via bigint: multiplies are a small share of boot code.
+  if (op31 === 0 || op31 === 1 || op31 === 5) {
+    // MADD/MSUB (64), SMADDL/SMSUBL, UMADDL/UMSUBL: the low 64 bits of the product on halves.
+    let plo: number, phi: number;
+    if (op31 === 0) {
+      mulU32(x[rn]!, x[rm]!);
+      plo = mulOut[0]!;
+      phi = (mulOut[1]! + Math.imul(x[rn]!, x[rm + 1]!) + Math.imul(x[rn + 1]!, x[rm]!)) | 0;
+    } else {
+      const a32 = x[rn]!, b32 = x[rm]!;
+      mulU32(a32, b32);
+      plo = mulOut[0]!;
+      phi = mulOut[1]!;
+      if (op31 === 1) {
+        // Signed 32x32: subtract the operand weights of the sign bits from the high half.
+        if (a32 < 0) phi = (phi - b32) | 0;
+        if (b32 < 0) phi = (phi - a32) | 0;
+      }
+    }
+    const alo = x[ra]!, ahi = x[ra + 1]!;
+    if (o0) { // Ra - product
+      x[rd + 1] = (ahi - phi - ((alo >>> 0) < (plo >>> 0) ? 1 : 0)) | 0;
+      x[rd] = (alo - plo) | 0;
+    } else {
+      const lo = (alo + plo) | 0;
+      x[rd + 1] = (ahi + phi + ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+      x[rd] = lo;
+    }
+    return;
+  }
+  // SMULH/UMULH (the high half of a 128-bit product) via bigint: rare in boot code.
   const n = (BigInt(x[rn + 1]!) << 32n) | BigInt(x[rn]! >>> 0);
   const m = (BigInt(x[rm + 1]!) << 32n) | BigInt(x[rm]! >>> 0);
-  const a = (BigInt(x[ra + 1]!) << 32n) | BigInt(x[ra]! >>> 0);
-  let r: bigint;
-  switch (op31) {
-    case 0: r = o0 ? a - n * m : a + n * m; break;
-    case 1: { const p = BigInt.asIntN(32, n & M32) * BigInt.asIntN(32, m & M32); r = o0 ? a - p : a + p; break; }
-    case 5: { const p = (n & M32) * (m & M32); r = o0 ? a - p : a + p; break; }
-    case 2: r = (BigInt.asIntN(64, n) * BigInt.asIntN(64, m)) >> 64n; break;
-    default: r = (BigInt.asUintN(64, n) * BigInt.asUintN(64, m)) >> 64n; // UMULH
-  }
-  r = BigInt.asUintN(64, r);
-  x[rd] = Number(r & M32) | 0; x[rd + 1] = Number(r >> 32n) | 0;
+  const r = op31 === 2
+    ? (BigInt.asIntN(64, n) * BigInt.asIntN(64, m)) >> 64n
+    : (BigInt.asUintN(64, n) * BigInt.asUintN(64, m)) >> 64n; // UMULH
+  const u = BigInt.asUintN(64, r);
+  x[rd] = Number(u & M32) | 0; x[rd + 1] = Number(u >> 32n) | 0;
 });
+
+/** Unsigned 32x32 → 64-bit product in mulOut (lo, hi), from 16-bit limbs: every partial product is exact. */
+const mulOut = new Int32Array(2);
+function mulU32(a: number, b: number): void {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  mulOut[0] = ((mid << 16) | (p00 & 0xffff)) | 0;
+  mulOut[1] = (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
+}
 registerPredecoder('DP_3SRC', (_cpu, f, def, out, i) => {
   const word = out[i + 1]!;
   const op31 = (word >>> 21) & 7, o0 = (word >>> 15) & 1;
