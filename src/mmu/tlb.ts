@@ -52,7 +52,7 @@ export class TranslationCache {
    * low nibble, stage 2 in the high one).
    */
   readonly info: Int32Array;
-  /** Per set: the way the next insertion replaces (FIFO). */
+  /** Per set, at the index of the set's first entry: the way the next insertion replaces (FIFO). */
   private readonly nextWay: Uint8Array;
   /** Live entries whose leaf is larger than 4 KiB: TLBI by address must then look beyond one set. */
   private pieces = 0;
@@ -67,7 +67,7 @@ export class TranslationCache {
     this.tags = new Int32Array(n * 4);
     this.pages = new Float64Array(n * 2);
     this.info = new Int32Array(n);
-    this.nextWay = new Uint8Array(sets);
+    this.nextWay = new Uint8Array(n);
   }
 
   get capacity(): number {
@@ -95,7 +95,7 @@ export class TranslationCache {
   find(pageLo: number, pageHi: number, context: number, asid: number): number {
     const base = this.setBase(pageLo, pageHi);
     const tags = this.tags;
-    for (let e = base, t = base << 2; e < base + this.ways; e++, t += 4) {
+    for (let e = base, t = base << 2, end = base + this.ways; e < end; e++, t += 4) {
       if (tags[t] === pageLo && tags[t + 1] === pageHi && tags[t + 2] === context) {
         const a = tags[t + 3]!;
         if (a === GLOBAL || a === asid) return e;
@@ -120,29 +120,34 @@ export class TranslationCache {
     let victim = found;
     if (victim < 0) {
       const base = -found - 1;
-      const ways = this.ways;
       victim = -1;
       if (this.live < this.info.length) {
-        for (let e = base; e < base + ways; e++) {
+        for (let e = base, end = base + this.ways; e < end; e++) {
           if (tags[(e << 2) + 2] === 0) { victim = e; break; }
         }
       }
       if (victim < 0) {
-        const set = base / ways;
-        const way = this.nextWay[set]!;
-        this.nextWay[set] = way + 1 === ways ? 0 : way + 1;
+        // FIFO: the per-set pointer is kept at the set's first entry (no division by the way count).
+        const way = this.nextWay[base]!;
+        this.nextWay[base] = way + 1 === this.ways ? 0 : way + 1;
         victim = base + way;
       }
     }
     const t = victim << 2;
-    if (tags[t + 2] !== 0) this.drop(victim);
+    const info = this.info;
+    if (tags[t + 2] !== 0) {
+      // the entry replaced (drop, inline)
+      if (((info[victim]! >>> 18) & 31) > 12) this.pieces--;
+      this.live--;
+    }
     tags[t] = pageLo;
     tags[t + 1] = pageHi;
     tags[t + 2] = context;
     tags[t + 3] = asid;
-    this.pages[victim << 1] = outHi * 4294967296 + (outLo >>> 0);
-    this.pages[(victim << 1) + 1] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
-    this.info[victim] = perm | (attr << 8) | (sh << 16) | (shift << 18) | (level << 23);
+    const pages = this.pages, p = victim << 1;
+    pages[p] = outHi * 4294967296 + (outLo >>> 0);
+    pages[p + 1] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
+    info[victim] = perm | (attr << 8) | (sh << 16) | (shift << 18) | (level << 23);
     if (shift > 12) this.pieces++;
     this.live++;
     return victim;
