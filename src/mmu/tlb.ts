@@ -89,7 +89,7 @@ export class TranslationCache {
 
   /**
    * Index of the entry for this page, context and ASID (global entries match
-   * any ASID); on a miss, -(first index of the set) - 1, which insert takes
+   * any ASID); on a miss, ~(first index of the set) (negative, int32 arithmetic), which insert takes
    * back so that it need not find the set again.
    */
   find(pageLo: number, pageHi: number, context: number, asid: number): number {
@@ -101,7 +101,7 @@ export class TranslationCache {
         if (a === GLOBAL || a === asid) return e;
       }
     }
-    return -base - 1;
+    return ~base;
   }
 
   /**
@@ -119,7 +119,7 @@ export class TranslationCache {
     const tags = this.tags;
     let victim = found;
     if (victim < 0) {
-      const base = -found - 1;
+      const base = ~found;
       victim = -1;
       if (this.live < this.info.length) {
         for (let e = base, end = base + this.ways; e < end; e++) {
