@@ -183,6 +183,29 @@ export class Walker {
   private dLo = 0;
   private dHi = 0;
   private readonly scratch = new Uint32Array(2);
+
+  /**
+   * The RAM fast window as int32 halves, so that descriptor addresses are
+   * checked and indexed without double arithmetic: PA[63:32] == winHi and
+   * PA[31:0] - winBaseLo (unsigned) < winSize. winHi = -1 (never matched)
+   * when there is no window or it straddles a 4 GiB boundary. Re-read when
+   * the memory's window (its ram32 array) changes.
+   */
+  private winRam: Uint32Array | undefined = undefined;
+  private winBaseLo = 0;
+  private winHi = -1;
+  private winSize = 0;
+
+  private syncWindow(): void {
+    const m = this.memory;
+    const base = m.ramBase, size = m.ramSize;
+    this.winRam = m.ram32;
+    const hi = Math.floor(base / 4294967296);
+    const sameHi = size > 0 && Math.floor((base + size - 1) / 4294967296) === hi;
+    this.winBaseLo = base % 4294967296 | 0;
+    this.winHi = sameHi ? hi : -1;
+    this.winSize = sameHi ? size : 0;
+  }
   private readonly xnx: boolean;
 
   /**
@@ -275,8 +298,8 @@ export class Walker {
   ): boolean {
     if (p.walkDisabled) return this.fail(FaultType.Translation, 0);
     if (p.baseOutOfRange) return this.fail(FaultType.AddressSize, 0);
-    const m = this.memory;
-    const ramBase = m.ramBase, ramSize = m.ramSize, ram = m.ram32;
+    if (this.memory.ram32 !== this.winRam) this.syncWindow();
+    const ram = this.winRam!, winBaseLo = this.winBaseLo, winHi = this.winHi, winSize = this.winSize;
     const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
     const oaCheck = oaBits < 48;
     const oaShift = oaBits - 32;
@@ -329,13 +352,12 @@ export class Walker {
       // The descriptor, from the RAM fast window inline, else through the memory map.
       this.descriptorReads++;
       let dLo: number, dHi: number;
-      const pa = descHi * 4294967296 + (descLo >>> 0);
-      const off = pa - ramBase;
-      if (off >= 0 && off < ramSize) {
+      const off = (descLo - winBaseLo) >>> 0;
+      if (descHi === winHi && off < winSize) {
         const w = off >>> 2;
         dLo = ram[w]! | 0;
         dHi = ram[w + 1]! | 0;
-      } else if (this.readDescriptorSlow(pa)) {
+      } else if (this.readDescriptorSlow(descHi * 4294967296 + (descLo >>> 0))) {
         dLo = this.dLo;
         dHi = this.dHi;
       } else {
@@ -477,8 +499,8 @@ export class Walker {
       return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
     }
     if (p.baseOutOfRange) return this.failStage2(FaultType.AddressSize, 0, ipaLo, ipaHi, forWalk);
-    const m = this.memory;
-    const ramBase = m.ramBase, ramSize = m.ramSize, ram = m.ram32;
+    if (this.memory.ram32 !== this.winRam) this.syncWindow();
+    const ram = this.winRam!, winBaseLo = this.winBaseLo, winHi = this.winHi, winSize = this.winSize;
     const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
     const oaCheck = oaBits < 48;
     const oaShift = oaBits - 32;
@@ -499,13 +521,12 @@ export class Walker {
       const addrLo = tLo | (indexBits(ipaLo, ipaHi, lsb, n) << 3);
       this.descriptorReads++;
       let dLo: number, dHi: number;
-      const pa = tHi * 4294967296 + (addrLo >>> 0);
-      const off = pa - ramBase;
-      if (off >= 0 && off < ramSize) {
+      const off = (addrLo - winBaseLo) >>> 0;
+      if (tHi === winHi && off < winSize) {
         const w = off >>> 2;
         dLo = ram[w]! | 0;
         dHi = ram[w + 1]! | 0;
-      } else if (this.readDescriptorSlow(pa)) {
+      } else if (this.readDescriptorSlow(tHi * 4294967296 + (addrLo >>> 0))) {
         dLo = this.dLo;
         dHi = this.dHi;
       } else {
