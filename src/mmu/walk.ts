@@ -459,11 +459,26 @@ export class Walker {
   translateStage2(
     ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean,
   ): boolean {
+    return this.stage2Translation(ipaLo, ipaHi, access, el0, unalignedData, forWalk, this.stage2Tlb);
+  }
+
+  /** The stage-2 walk proper (AArch64.S2Walk) with its checks, without the stage-2 TLB. */
+  walkStage2(ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean): boolean {
+    return this.stage2Translation(ipaLo, ipaHi, access, el0, unalignedData, forWalk, null);
+  }
+
+  /**
+   * translateStage2 (with `tlb`) and walkStage2 (null) in one body, so that
+   * the hot path makes one call: the TLB probe, the walk, the TLB fill.
+   */
+  private stage2Translation(
+    ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean,
+    tlb: TranslationCache | null,
+  ): boolean {
     const p = this.stage2;
     if (p.walkDisabled || bitsAbove(ipaLo, ipaHi, p.inputBits)) {
       return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
     }
-    const tlb = this.stage2Tlb;
     let e = -1;
     if (tlb !== null) {
       e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
@@ -483,20 +498,6 @@ export class Walker {
         }
         // A cached entry that does not permit the access: walk again for the exact fault (or a newer descriptor).
       }
-    }
-    if (!this.walkStage2(ipaLo, ipaHi, access, el0, unalignedData, forWalk)) return false;
-    if (tlb !== null && this.sideEffects) {
-      tlb.insert(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL, this.s2OutLo & ~0xfff, this.s2OutHi, 0, -1, this.s2Perm,
-        this.s2Attr, this.s2Sh, this.s2Shift, (this.s2Level << 4) | NO_LEVEL, e);
-    }
-    return true;
-  }
-
-  /** The stage-2 walk proper (AArch64.S2Walk) with its checks. */
-  walkStage2(ipaLo: number, ipaHi: number, access: Access, el0: boolean, unalignedData: boolean, forWalk: boolean): boolean {
-    const p = this.stage2;
-    if (p.walkDisabled || bitsAbove(ipaLo, ipaHi, p.inputBits)) {
-      return this.failStage2(FaultType.Translation, 0, ipaLo, ipaHi, forWalk);
     }
     if (p.baseOutOfRange) return this.failStage2(FaultType.AddressSize, 0, ipaLo, ipaHi, forWalk);
     if (this.memory.ram32 !== this.winRam) this.syncWindow();
@@ -584,6 +585,10 @@ export class Walker {
       }
       if (newLo !== dLo && this.sideEffects) {
         if (!this.updateDescriptor(addrLo, tHi, newLo)) return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
+      }
+      if (tlb !== null && this.sideEffects) {
+        tlb.insert(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL, this.s2OutLo & ~0xfff, this.s2OutHi, 0, -1, perm,
+          attr, this.s2Sh, shift, (level << 4) | NO_LEVEL, e);
       }
       return true;
     }
