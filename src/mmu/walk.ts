@@ -136,6 +136,32 @@ const STAGE2_ATTRIBUTES = Uint8Array.from({ length: 16 }, (_, m) => stage2Attrib
 
 /** Entries in each walk cache (direct-mapped). */
 const WALK_CACHE_SIZE = 256;
+/**
+ * A walk-cache entry: eight ints (one 32-byte block, so a lookup touches one
+ * cache line). WC_OWNER tags the entry with the walk-cache generation
+ * (bits [29:20]) and what it was made for (bits [19:0]: the
+ * TableWalkParams.id for stage 1, the stage-2 context), so that a flush is
+ * a new generation rather than a clear; 0 = empty; WC_KEY_* the region's input
+ * address (its low bits zero); WC_TABLE_* the level-3 table's address.
+ * Stage 1 only: WC_PA_* the table's PA (its IPA translated by stage 2),
+ * valid when WC_FLAGS has WC_PA_VALID (the stage-2 page holds the whole
+ * table); WC_FLAGS also holds the hierarchical attributes gathered above the
+ * table [4:0], and the table's stage-2 permissions [11:8] and level [15:12].
+ */
+const WC_STRIDE = 8;
+const WC_OWNER = 0;
+const WC_KEY_LO = 1;
+const WC_KEY_HI = 2;
+const WC_TABLE_LO = 3;
+const WC_TABLE_HI = 4;
+const WC_PA_LO = 5;
+const WC_PA_HI = 6;
+const WC_FLAGS = 7;
+const WC_PA_VALID = 1 << 16;
+/** The owner tag's generation unit and limit (bits [29:20]), and the mask of what the entry was made for. */
+const WC_GENERATION_ONE = 1 << 20;
+const WC_GENERATION_LIMIT = 1 << 30;
+const WC_OWNER_MASK = WC_GENERATION_ONE - 1;
 
 /** Block descriptors exist at level 1 and 2 for 4 KiB, level 2 only for 16 and 64 KiB (without 52-bit addresses). */
 function blockAllowed(granuleBits: number, level: number): boolean {
@@ -216,30 +242,23 @@ export class Walker {
    * on every TLBI and every write to a translation register (caching table
    * entries is allowed, and no TLBI leaves one of them stale).
    */
-  private readonly s1wcKeyLo = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s1wcKeyHi = new Int32Array(WALK_CACHE_SIZE);
-  /** TableWalkParams.id the entry was made for; 0 = empty. */
-  private readonly s1wcOwner = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s1wcTableLo = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s1wcTableHi = new Int32Array(WALK_CACHE_SIZE);
-  /** PA of the table (its IPA translated by stage 2), valid when the stage-2 page holds the whole table. */
-  private readonly s1wcPaLo = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s1wcPaHi = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s1wcPaValid = new Uint8Array(WALK_CACHE_SIZE);
-  private readonly s1wcAttrs = new Uint8Array(WALK_CACHE_SIZE);
-  private readonly s1wcS2Perm = new Uint8Array(WALK_CACHE_SIZE);
-  private readonly s1wcS2Level = new Uint8Array(WALK_CACHE_SIZE);
-  private readonly s2wcKeyLo = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s2wcKeyHi = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s2wcOwner = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s2wcTableLo = new Int32Array(WALK_CACHE_SIZE);
-  private readonly s2wcTableHi = new Int32Array(WALK_CACHE_SIZE);
+  private readonly s1wc = new Int32Array(WALK_CACHE_SIZE * WC_STRIDE);
+  private readonly s2wc = new Int32Array(WALK_CACHE_SIZE * WC_STRIDE);
 
   /** Forgets every cached table address. */
   flushWalkCaches(): void {
-    this.s1wcOwner.fill(0);
-    this.s2wcOwner.fill(0);
+    // Translation-register writes and TLBIs come often (every exception return in some code): O(1) but
+    // every 1023rd time.
+    this.wcGeneration += WC_GENERATION_ONE;
+    if (this.wcGeneration >= WC_GENERATION_LIMIT) {
+      this.s1wc.fill(0);
+      this.s2wc.fill(0);
+      this.wcGeneration = WC_GENERATION_ONE;
+    }
   }
+
+  /** The current generation of the walk caches, in the entries' owner tags (a multiple of WC_GENERATION_ONE). */
+  private wcGeneration = WC_GENERATION_ONE;
 
   constructor(
     private readonly memory: PhysicalMemory,
@@ -311,17 +330,20 @@ export class Walker {
     // Walk cache: the level-3 table for this VA's region, and its PA when stage 2 applies.
     const regionShift = g + stride;
     const regionLo = vaLo & ~((1 << regionShift) - 1);
-    const wc = ((regionLo >>> regionShift) ^ vaHi ^ p.id) & (WALK_CACHE_SIZE - 1);
+    const wcs = this.s1wc;
+    const wc = (((regionLo >>> regionShift) ^ vaHi ^ p.id) & (WALK_CACHE_SIZE - 1)) * WC_STRIDE;
+    const owner = this.wcGeneration | (p.id & WC_OWNER_MASK);
     let cachedPa = false;
     let wcOwned = false;
-    if (level < 3 && this.useWalkCaches && this.s1wcOwner[wc] === p.id && this.s1wcKeyLo[wc] === regionLo && this.s1wcKeyHi[wc] === vaHi) {
+    if (level < 3 && this.useWalkCaches && wcs[wc + WC_OWNER] === owner && wcs[wc + WC_KEY_LO] === regionLo && wcs[wc + WC_KEY_HI] === vaHi) {
       wcOwned = true;
       level = 3;
       n = stride;
-      tLo = this.s1wcTableLo[wc]!;
-      tHi = this.s1wcTableHi[wc]!;
-      tableAttrs = this.s1wcAttrs[wc]!;
-      cachedPa = withStage2 && this.s1wcPaValid[wc] === 1;
+      tLo = wcs[wc + WC_TABLE_LO]!;
+      tHi = wcs[wc + WC_TABLE_HI]!;
+      const flags = wcs[wc + WC_FLAGS]!;
+      tableAttrs = flags & 0x1f;
+      cachedPa = withStage2 && (flags & WC_PA_VALID) !== 0;
     }
     for (;;) {
       const lsb = g + stride * (3 - level);
@@ -330,10 +352,11 @@ export class Walker {
       descLo = addrLo;
       descHi = tHi;
       if (cachedPa) {
-        descLo = this.s1wcPaLo[wc]! | index;
-        descHi = this.s1wcPaHi[wc]!;
-        descS2Perm = this.s1wcS2Perm[wc]!;
-        this.s2Level = this.s1wcS2Level[wc]!;
+        descLo = wcs[wc + WC_PA_LO]! | index;
+        descHi = wcs[wc + WC_PA_HI]!;
+        const flags = wcs[wc + WC_FLAGS]!;
+        descS2Perm = (flags >>> 8) & 0xf;
+        this.s2Level = (flags >>> 12) & 0xf;
         cachedPa = false;
       } else if (withStage2) {
         if (!this.translateStage2(addrLo, tHi, Access.Read, el0, false, true)) return false;
@@ -342,11 +365,9 @@ export class Walker {
         descS2Perm = this.s2Perm;
         if (level === 3 && wcOwned && this.sideEffects) {
           // Remember the level-3 table's translation.
-          this.s1wcPaLo[wc] = descLo & ~index;
-          this.s1wcPaHi[wc] = descHi;
-          this.s1wcPaValid[wc] = this.s2Shift >= g ? 1 : 0;
-          this.s1wcS2Perm[wc] = descS2Perm;
-          this.s1wcS2Level[wc] = this.s2Level;
+          wcs[wc + WC_PA_LO] = descLo & ~index;
+          wcs[wc + WC_PA_HI] = descHi;
+          wcs[wc + WC_FLAGS] = tableAttrs | (descS2Perm << 8) | (this.s2Level << 12) | (this.s2Shift >= g ? WC_PA_VALID : 0);
         }
       }
       // The descriptor, from the RAM fast window inline, else through the memory map.
@@ -374,13 +395,12 @@ export class Walker {
         n = stride;
         if (level === 3 && this.useWalkCaches && this.sideEffects) {
           wcOwned = true;
-          this.s1wcOwner[wc] = p.id;
-          this.s1wcKeyLo[wc] = regionLo;
-          this.s1wcKeyHi[wc] = vaHi;
-          this.s1wcTableLo[wc] = tLo;
-          this.s1wcTableHi[wc] = tHi;
-          this.s1wcAttrs[wc] = tableAttrs;
-          this.s1wcPaValid[wc] = 0;
+          wcs[wc + WC_OWNER] = owner;
+          wcs[wc + WC_KEY_LO] = regionLo;
+          wcs[wc + WC_KEY_HI] = vaHi;
+          wcs[wc + WC_TABLE_LO] = tLo;
+          wcs[wc + WC_TABLE_HI] = tHi;
+          wcs[wc + WC_FLAGS] = tableAttrs;
         }
         continue;
       }
@@ -510,12 +530,14 @@ export class Walker {
     let tLo = p.baseLo, tHi = p.baseHi;
     const regionShift = g + stride;
     const regionLo = ipaLo & ~((1 << regionShift) - 1);
-    const wc = ((regionLo >>> regionShift) ^ ipaHi) & (WALK_CACHE_SIZE - 1);
-    if (level < 3 && this.useWalkCaches && this.s2wcOwner[wc] === this.stage2Context && this.s2wcKeyLo[wc] === regionLo && this.s2wcKeyHi[wc] === ipaHi) {
+    const wcs = this.s2wc;
+    const wc = (((regionLo >>> regionShift) ^ ipaHi) & (WALK_CACHE_SIZE - 1)) * WC_STRIDE;
+    const owner = this.wcGeneration | (this.stage2Context & WC_OWNER_MASK);
+    if (level < 3 && this.useWalkCaches && wcs[wc + WC_OWNER] === owner && wcs[wc + WC_KEY_LO] === regionLo && wcs[wc + WC_KEY_HI] === ipaHi) {
       level = 3;
       n = stride;
-      tLo = this.s2wcTableLo[wc]!;
-      tHi = this.s2wcTableHi[wc]!;
+      tLo = wcs[wc + WC_TABLE_LO]!;
+      tHi = wcs[wc + WC_TABLE_HI]!;
     }
     for (;;) {
       const lsb = g + stride * (3 - level);
@@ -541,11 +563,11 @@ export class Walker {
         level++;
         n = stride;
         if (level === 3 && this.useWalkCaches && this.sideEffects) {
-          this.s2wcOwner[wc] = this.stage2Context;
-          this.s2wcKeyLo[wc] = regionLo;
-          this.s2wcKeyHi[wc] = ipaHi;
-          this.s2wcTableLo[wc] = tLo;
-          this.s2wcTableHi[wc] = tHi;
+          wcs[wc + WC_OWNER] = owner;
+          wcs[wc + WC_KEY_LO] = regionLo;
+          wcs[wc + WC_KEY_HI] = ipaHi;
+          wcs[wc + WC_TABLE_LO] = tLo;
+          wcs[wc + WC_TABLE_HI] = tHi;
         }
         continue;
       }

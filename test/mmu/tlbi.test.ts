@@ -73,6 +73,34 @@ describe('EL2 regime', () => {
     expect(read(cpu, 0x401f_f000n, 2)).toBe(RAM + 0x061f_f000n);
   });
 
+  it('a TLBI drops the walk caches\' table addresses, also once their generation count wraps (2,100 TLBIs)', () => {
+    const { cpu, mem } = makeCpu();
+    const t = new Tables(mem, 12, 48, RAM + 0x0100_0000n);
+    t.map(0x1000n, PA1, 3);
+    t.map(0x20_1000n, PA1, 3); // another 2 MiB region, another walk-cache entry
+    const l2 = t.slot(0x1000n, 2), l2Other = t.slot(0x20_1000n, 2);
+    const tableA = t.read64(l2) & 0xffff_ffff_f000n;
+    const tableB = t.allocTable();
+    t.write64(tableB + 8n, PA2 | S1_DEFAULT | 3n); // VA 0x1000 and 0x20_1000 are entry 1
+    setReg(cpu, 'mair_el2', BigInt(MAIR));
+    setReg(cpu, 'tcr_el2', tcrEl2(16));
+    setReg(cpu, 'ttbr0_el2', t.root);
+    setReg(cpu, 'sctlr_el2', getReg(cpu, 'sctlr_el2') | 1n);
+    // The other region's entry is made once, then its table changes: no later TLBI may bring the entry back.
+    expect(read(cpu, 0x20_1000n, 2)).toBe(PA1);
+    t.write64(l2Other, tableB | 3n);
+    const seen: bigint[] = [], probed: number[] = [];
+    for (let i = 0; i < 2100; i++) {
+      // The level-2 entry switches level-3 tables; the walk cache holds the one the last walk used.
+      t.write64(l2, (i % 2 === 0 ? tableA : tableB) | 3n);
+      tlbi(cpu, 'alle2is');
+      seen.push(read(cpu, 0x1000n, 2)!);
+      probed.push(cpu.port.probe(0x20_1000, 0, Access.Read)); // without side effects: the cache entries stay as they are
+    }
+    expect(seen.every((pa, i) => pa === (i % 2 === 0 ? PA1 : PA2))).toBe(true);
+    expect(probed.every((pa) => pa === Number(PA2))).toBe(true);
+  });
+
   it('EL1 invalidations leave EL2 entries alone', () => {
     const { cpu } = setup();
     for (const op of ['vmalle1is', 'alle1is', 'vmalls12e1is']) tlbi(cpu, op);
