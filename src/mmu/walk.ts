@@ -87,6 +87,32 @@ export const S2_W = 2;
 export const S2_X1 = 4;
 export const S2_X0 = 8;
 
+/** A stage-1 leaf's access-permission bits as walkStage1 gathers them: AP[2], AP[1], UXN/XN, PXN. */
+const S1_AP2 = 8;
+const S1_AP1 = 4;
+const S1_XN = 2;
+const S1_PXN = 1;
+
+/** PERM_* bits of a stage-1 leaf (VMSAv8-64 stage-1 access permissions and execute-never, with WXN). */
+function stage1Permissions(twoRanges: boolean, wxn: boolean, bits: number): number {
+  const privW = (bits & S1_AP2) === 0;
+  const xn = (bits & S1_XN) !== 0;
+  if (!twoRanges) {
+    // One privilege level (EL2): AP[1] and PXN are ignored.
+    return PERM_R | (privW ? PERM_W : 0) | (!xn && !(privW && wxn) ? PERM_X : 0);
+  }
+  const userR = (bits & S1_AP1) !== 0;
+  const userW = userR && privW;
+  const userX = !xn && !(userW && wxn);
+  // EL1 never executes what EL0 can write.
+  const privX = (bits & S1_PXN) === 0 && !(privW && wxn) && !userW;
+  return PERM_R | (privW ? PERM_W : 0) | (privX ? PERM_X : 0) |
+    (userR ? PERM_UR | PERM_PAN : 0) | (userW ? PERM_UW : 0) | (userX ? PERM_UX : 0);
+}
+
+/** stage1Permissions for every input, indexed by (twoRanges << 5) | (wxn << 4) | bits. */
+const STAGE1_PERMISSIONS = Uint8Array.from({ length: 64 }, (_, i) => stage1Permissions((i & 32) !== 0, (i & 16) !== 0, i & 15));
+
 /** Whether stage-1 (or combined) permissions allow an access. */
 export function permits(perm: number, access: Access, privileged: boolean, pan: boolean): boolean {
   if (privileged) {
@@ -319,60 +345,41 @@ export class Walker {
     if (p.baseOutOfRange) return this.fail(FaultType.AddressSize, 0);
     if (this.memory.ram32 !== this.winRam) this.syncWindow();
     const ram = this.winRam!, winBaseLo = this.winBaseLo, winHi = this.winHi, winSize = this.winSize;
-    const g = p.granuleBits, stride = p.stride, oaBits = p.oaBits;
-    const oaCheck = oaBits < 48;
-    const oaShift = oaBits - 32;
-    let level = p.startLevel;
-    let n = p.startBits;
-    let tLo = p.baseLo, tHi = p.baseHi;
-    let tableAttrs = 0;
-    let descLo = 0, descHi = 0, descS2Perm = S2_R | S2_W;
+    const g = p.granuleBits, stride = p.stride;
+    const oaCheck = p.oaBits < 48;
+    const oaShift = p.oaBits - 32;
+    // The leaf descriptor: its value, level, the attributes of the tables above it, its address as
+    // the walk names it (IPA with stage 2: addrLo, tHi) and its PA (descLo, descHi) for updates.
+    let dLo = 0, dHi = 0, level: number;
+    let tableAttrs: number;
+    let addrLo: number, tHi: number;
+    let descLo: number, descHi: number, descS2Perm = S2_R | S2_W;
     // Walk cache: the level-3 table for this VA's region, and its PA when stage 2 applies.
     const regionShift = g + stride;
     const regionLo = vaLo & ~((1 << regionShift) - 1);
     const wcs = this.s1wc;
     const wc = (((regionLo >>> regionShift) ^ vaHi ^ p.id) & (WALK_CACHE_SIZE - 1)) * WC_STRIDE;
     const owner = this.wcGeneration | (p.id & WC_OWNER_MASK);
-    let cachedPa = false;
-    let wcOwned = false;
-    if (level < 3 && this.useWalkCaches && wcs[wc + WC_OWNER] === owner && wcs[wc + WC_KEY_LO] === regionLo && wcs[wc + WC_KEY_HI] === vaHi) {
-      wcOwned = true;
+    const wcHit = p.startLevel < 3 && this.useWalkCaches &&
+      wcs[wc + WC_OWNER] === owner && wcs[wc + WC_KEY_LO] === regionLo && wcs[wc + WC_KEY_HI] === vaHi;
+    const wcFlags = wcHit ? wcs[wc + WC_FLAGS]! : 0;
+    if (wcHit && (!withStage2 || (wcFlags & WC_PA_VALID) !== 0)) {
+      // The cached level-3 table (and its PA): one descriptor read.
       level = 3;
-      n = stride;
-      tLo = wcs[wc + WC_TABLE_LO]!;
+      tableAttrs = wcFlags & 0x1f;
+      const index = ((vaLo >>> g) & ((1 << stride) - 1)) << 3;
+      addrLo = wcs[wc + WC_TABLE_LO]! | index;
       tHi = wcs[wc + WC_TABLE_HI]!;
-      const flags = wcs[wc + WC_FLAGS]!;
-      tableAttrs = flags & 0x1f;
-      cachedPa = withStage2 && (flags & WC_PA_VALID) !== 0;
-    }
-    for (;;) {
-      const lsb = g + stride * (3 - level);
-      const index = indexBits(vaLo, vaHi, lsb, n) << 3;
-      const addrLo = tLo | index;
-      descLo = addrLo;
-      descHi = tHi;
-      if (cachedPa) {
+      if (withStage2) {
         descLo = wcs[wc + WC_PA_LO]! | index;
         descHi = wcs[wc + WC_PA_HI]!;
-        const flags = wcs[wc + WC_FLAGS]!;
-        descS2Perm = (flags >>> 8) & 0xf;
-        this.s2Level = (flags >>> 12) & 0xf;
-        cachedPa = false;
-      } else if (withStage2) {
-        if (!this.translateStage2(addrLo, tHi, Access.Read, el0, false, true)) return false;
-        descLo = this.s2OutLo;
-        descHi = this.s2OutHi;
-        descS2Perm = this.s2Perm;
-        if (level === 3 && wcOwned && this.sideEffects) {
-          // Remember the level-3 table's translation.
-          wcs[wc + WC_PA_LO] = descLo & ~index;
-          wcs[wc + WC_PA_HI] = descHi;
-          wcs[wc + WC_FLAGS] = tableAttrs | (descS2Perm << 8) | (this.s2Level << 12) | (this.s2Shift >= g ? WC_PA_VALID : 0);
-        }
+        descS2Perm = (wcFlags >>> 8) & 0xf;
+        this.s2Level = (wcFlags >>> 12) & 0xf;
+      } else {
+        descLo = addrLo;
+        descHi = tHi;
       }
-      // The descriptor, from the RAM fast window inline, else through the memory map.
       this.descriptorReads++;
-      let dLo: number, dHi: number;
       const off = (descLo - winBaseLo) >>> 0;
       if (descHi === winHi && off < winSize) {
         const w = off >>> 2;
@@ -382,92 +389,126 @@ export class Walker {
         dLo = this.dLo;
         dHi = this.dHi;
       } else {
-        return this.fail(FaultType.ExternalOnWalk, level);
+        return this.fail(FaultType.ExternalOnWalk, 3);
       }
-      if ((dLo & 1) === 0) return this.fail(FaultType.Translation, level);
-      if (level < 3 && (dLo & 2) !== 0) {
-        // Table descriptor: next-level table address, and the hierarchical attributes (bits [63:59]).
-        if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
-        tableAttrs |= dHi >>> 27;
-        tLo = dLo & ~((1 << g) - 1);
-        tHi = dHi & 0xffff;
-        level++;
+      // Level 3: bits[1:0] = 11 is a page; 01 is reserved and, like 00, invalid.
+      if ((dLo & 3) !== 3) return this.fail(FaultType.Translation, 3);
+    } else {
+      level = p.startLevel;
+      let n = p.startBits;
+      let tLo = p.baseLo;
+      tHi = p.baseHi;
+      tableAttrs = 0;
+      let wcOwned = false;
+      if (wcHit) {
+        wcOwned = true;
+        level = 3;
         n = stride;
-        if (level === 3 && this.useWalkCaches && this.sideEffects) {
-          wcOwned = true;
-          wcs[wc + WC_OWNER] = owner;
-          wcs[wc + WC_KEY_LO] = regionLo;
-          wcs[wc + WC_KEY_HI] = vaHi;
-          wcs[wc + WC_TABLE_LO] = tLo;
-          wcs[wc + WC_TABLE_HI] = tHi;
-          wcs[wc + WC_FLAGS] = tableAttrs;
+        tLo = wcs[wc + WC_TABLE_LO]!;
+        tHi = wcs[wc + WC_TABLE_HI]!;
+        tableAttrs = wcFlags & 0x1f;
+      }
+      for (;;) {
+        const index = indexBits(vaLo, vaHi, g + stride * (3 - level), n) << 3;
+        addrLo = tLo | index;
+        descLo = addrLo;
+        descHi = tHi;
+        if (withStage2) {
+          if (!this.translateStage2(addrLo, tHi, Access.Read, el0, false, true)) return false;
+          descLo = this.s2OutLo;
+          descHi = this.s2OutHi;
+          descS2Perm = this.s2Perm;
+          if (level === 3 && wcOwned && this.sideEffects) {
+            // Remember the level-3 table's translation.
+            wcs[wc + WC_PA_LO] = descLo & ~index;
+            wcs[wc + WC_PA_HI] = descHi;
+            wcs[wc + WC_FLAGS] = tableAttrs | (descS2Perm << 8) | (this.s2Level << 12) | (this.s2Shift >= g ? WC_PA_VALID : 0);
+          }
         }
-        continue;
-      }
-      if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.fail(FaultType.Translation, level);
-      if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
-
-      // Leaf: block or page.
-      const shift = lsb;
-      const offsetMask = (1 << shift) - 1;
-      this.outLo = (dLo & ~offsetMask) | (vaLo & offsetMask);
-      this.outHi = dHi & 0xffff;
-      this.level = level;
-      this.shift = shift;
-      let newLo = dLo;
-      if ((dLo & (1 << 10)) === 0) {
-        if (!p.hwAccessFlag) return this.fail(FaultType.AccessFlag, level);
-        newLo |= 1 << 10;
-      }
-      this.attr = r.mairTable[(dLo >>> 2) & 7]!;
-      this.sh = (dLo >>> 8) & 3;
-      this.global = !r.twoRanges || (dLo & (1 << 11)) === 0;
-      if (unalignedData && isDevice(this.attr)) return this.fail(FaultType.Alignment, 0);
-
-      // Access permissions: AP[2:1], (U)XN, PXN, narrowed by the table attributes, then WXN.
-      let ap2 = (dLo >>> 7) & 1;
-      let ap1 = (dLo >>> 6) & 1;
-      let xn = (dHi >>> 22) & 1;
-      let pxn = (dHi >>> 21) & 1;
-      if (ap2 === 1 && access === Access.Write && p.hwDirty && ((dHi >>> 19) & 1) === 1) {
-        ap2 = 0; // DBM: the write makes the page dirty (AP[2] cleared) instead of faulting
-        newLo &= ~(1 << 7);
-      }
-      if (!p.hierarchicalDisabled) {
-        if ((tableAttrs & 8) !== 0) ap2 = 1; // APTable[1]: no writes
-        if ((tableAttrs & 2) !== 0) xn = 1; // XNTable / UXNTable
-        if (r.twoRanges) {
-          if ((tableAttrs & 4) !== 0) ap1 = 0; // APTable[0]: no EL0 access
-          if ((tableAttrs & 1) !== 0) pxn = 1; // PXNTable
+        // The descriptor, from the RAM fast window inline, else through the memory map.
+        this.descriptorReads++;
+        const off = (descLo - winBaseLo) >>> 0;
+        if (descHi === winHi && off < winSize) {
+          const w = off >>> 2;
+          dLo = ram[w]! | 0;
+          dHi = ram[w + 1]! | 0;
+        } else if (this.readDescriptorSlow(descHi * 4294967296 + (descLo >>> 0))) {
+          dLo = this.dLo;
+          dHi = this.dHi;
+        } else {
+          return this.fail(FaultType.ExternalOnWalk, level);
         }
-      }
-      let perm: number;
-      if (!r.twoRanges) {
-        // One privilege level (EL2): AP[1] and PXN are ignored.
-        const w = ap2 === 0;
-        perm = PERM_R | (w ? PERM_W : 0) | (xn === 0 && !(w && r.wxn) ? PERM_X : 0);
-      } else {
-        const privW = ap2 === 0;
-        const userR = ap1 === 1;
-        const userW = userR && privW;
-        const userX = xn === 0 && !(userW && r.wxn);
-        // EL1 never executes what EL0 can write.
-        const privX = pxn === 0 && !(privW && r.wxn) && !userW;
-        perm = PERM_R | (privW ? PERM_W : 0) | (privX ? PERM_X : 0) |
-          (userR ? PERM_UR | PERM_PAN : 0) | (userW ? PERM_UW : 0) | (userX ? PERM_UX : 0);
-      }
-      this.perm = perm;
-      if (!permits(perm, access, privileged, pan)) return this.fail(FaultType.Permission, level);
-
-      if (newLo !== dLo && this.sideEffects) {
-        // The descriptor update is a write by the walk: with stage 2 it needs stage-2 write permission.
-        if (withStage2 && (descS2Perm & S2_W) === 0) {
-          return this.failStage2(FaultType.Permission, this.s2Level, addrLo, tHi, true);
+        if ((dLo & 1) === 0) return this.fail(FaultType.Translation, level);
+        if (level < 3 && (dLo & 2) !== 0) {
+          // Table descriptor: next-level table address, and the hierarchical attributes (bits [63:59]).
+          if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
+          tableAttrs |= dHi >>> 27;
+          tLo = dLo & ~((1 << g) - 1);
+          tHi = dHi & 0xffff;
+          level++;
+          n = stride;
+          if (level === 3 && this.useWalkCaches && this.sideEffects) {
+            wcOwned = true;
+            wcs[wc + WC_OWNER] = owner;
+            wcs[wc + WC_KEY_LO] = regionLo;
+            wcs[wc + WC_KEY_HI] = vaHi;
+            wcs[wc + WC_TABLE_LO] = tLo;
+            wcs[wc + WC_TABLE_HI] = tHi;
+            wcs[wc + WC_FLAGS] = tableAttrs;
+          }
+          continue;
         }
-        if (!this.updateDescriptor(descLo, descHi, newLo)) return this.fail(FaultType.ExternalOnWalk, level);
+        if (level === 3 ? (dLo & 2) === 0 : !blockAllowed(g, level)) return this.fail(FaultType.Translation, level);
+        break;
       }
-      return true;
     }
+    if (oaCheck && ((dHi & 0xffff) >>> oaShift) !== 0) return this.fail(FaultType.AddressSize, level);
+
+    // Leaf: block or page.
+    const shift = g + stride * (3 - level);
+    const offsetMask = (1 << shift) - 1;
+    this.outLo = (dLo & ~offsetMask) | (vaLo & offsetMask);
+    this.outHi = dHi & 0xffff;
+    this.level = level;
+    this.shift = shift;
+    let newLo = dLo;
+    if ((dLo & (1 << 10)) === 0) {
+      if (!p.hwAccessFlag) return this.fail(FaultType.AccessFlag, level);
+      newLo |= 1 << 10;
+    }
+    const attr = r.mairTable[(dLo >>> 2) & 7]!;
+    this.attr = attr;
+    this.sh = (dLo >>> 8) & 3;
+    this.global = !r.twoRanges || (dLo & (1 << 11)) === 0;
+    if (unalignedData && isDevice(attr)) return this.fail(FaultType.Alignment, 0);
+
+    // Access permissions: AP[2:1], UXN/XN, PXN (S1_AP2 | S1_AP1 | S1_XN | S1_PXN), narrowed by the table
+    // attributes, then mapped (with WXN) to PERM_* bits.
+    let bits = ((dLo >>> 4) & (S1_AP2 | S1_AP1)) | ((dHi >>> 21) & (S1_XN | S1_PXN));
+    if ((bits & S1_AP2) !== 0 && access === Access.Write && p.hwDirty && ((dHi >>> 19) & 1) === 1) {
+      bits &= ~S1_AP2; // DBM: the write makes the page dirty (AP[2] cleared) instead of faulting
+      newLo &= ~(1 << 7);
+    }
+    if (tableAttrs !== 0 && !p.hierarchicalDisabled) {
+      // APTable[1] (bit 3) forbids writes and XNTable/UXNTable (bit 1) execution: the same bit positions.
+      bits |= tableAttrs & (S1_AP2 | S1_XN);
+      if (r.twoRanges) {
+        if ((tableAttrs & 4) !== 0) bits &= ~S1_AP1; // APTable[0]: no EL0 access
+        bits |= tableAttrs & S1_PXN; // PXNTable
+      }
+    }
+    const perm = STAGE1_PERMISSIONS[(r.twoRanges ? 32 : 0) | (r.wxn ? 16 : 0) | bits]!;
+    this.perm = perm;
+    if (!permits(perm, access, privileged, pan)) return this.fail(FaultType.Permission, level);
+
+    if (newLo !== dLo && this.sideEffects) {
+      // The descriptor update is a write by the walk: with stage 2 it needs stage-2 write permission.
+      if (withStage2 && (descS2Perm & S2_W) === 0) {
+        return this.failStage2(FaultType.Permission, this.s2Level, addrLo, tHi, true);
+      }
+      if (!this.updateDescriptor(descLo, descHi, newLo)) return this.fail(FaultType.ExternalOnWalk, level);
+    }
+    return true;
   }
 
   /**
