@@ -10,7 +10,7 @@ import { STRIDE } from './decode-cache.js';
 import { HANDLERS, predecoderFor } from './exec/registry.js';
 import { decodeBase, fieldsOf } from '../isa/decode.js';
 import { EC, syncTargetEl, takeException, undefinedInstruction, VectorKind } from './exceptions.js';
-import { Access, FSC } from '../mmu/memory-port.js';
+import { Access, FastArray, FSC } from '../mmu/memory-port.js';
 import { MemoryFault } from '../machine/physical-memory.js';
 import { Op } from './ops.js';
 import { addWithCarry32, shiftValue32 } from './exec/arith.js';
@@ -437,9 +437,18 @@ export function run(cpu: Cpu, budget: number): StopReason {
         if ((blo & e & 15) === 0) {
           if (!port.translationOn()) off = vaHi * 4294967296 + (vaLo >>> 0) - memory.ramBase;
           else {
-            const pa = fastOpTranslate(cpu, vaLo, vaHi, load ? Access.Read : Access.Write, 1 << scale, e & ~15, pcLo, pcHi, retiredBase + n);
-            if (pa < 0) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
-            off = pa - memory.ramBase;
+            // The port's fast array for this EL, PAN and access type holds permitted pages (memory-port.ts): a
+            // hit needs no call; otherwise the port translates, giving the offset in RAM as an int (-2: outside
+            // RAM, the handler then does the access; -1: an exception was taken).
+            const access = load ? Access.Read : Access.Write;
+            const k = (((((cpu.el << 1) | cpu.pan) << 3) | access) << FastArray.Bits) | ((vaLo >>> 12) & FastArray.Mask);
+            if ((vaLo & ((1 << scale) - 1)) === 0 && port.fastTagLo[k] === ((vaLo & ~0xfff) | port.epoch) && port.fastTagHi[k] === vaHi) {
+              off = port.fastPa[k]! + (vaLo & 0xfff) - memory.ramBase;
+            } else {
+              const t = fastOpTranslate(cpu, vaLo, vaHi, access, 1 << scale, e & ~15, pcLo, pcHi, retiredBase + n) | 0;
+              if (t === -1) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
+              off = t;
+            }
           }
         }
         if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off < memory.ramSize) {
@@ -480,9 +489,16 @@ export function run(cpu: Cpu, budget: number): StopReason {
         if ((blo & d[i + 6]! & 15) === 0 && (vaLo & 0xfff) <= 0x1000 - bytes) {
           if (!port.translationOn()) off = vaHi * 4294967296 + (vaLo >>> 0) - memory.ramBase;
           else {
-            const pa = fastOpTranslate(cpu, vaLo, vaHi, op === Op.LDP ? Access.Read : Access.Write, 1 << scale, 0, pcLo, pcHi, retiredBase + n);
-            if (pa < 0) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
-            off = pa - memory.ramBase;
+            // the fast array as above; both elements are in this page
+            const access = op === Op.LDP ? Access.Read : Access.Write;
+            const k = (((((cpu.el << 1) | cpu.pan) << 3) | access) << FastArray.Bits) | ((vaLo >>> 12) & FastArray.Mask);
+            if ((vaLo & ((1 << scale) - 1)) === 0 && port.fastTagLo[k] === ((vaLo & ~0xfff) | port.epoch) && port.fastTagHi[k] === vaHi) {
+              off = port.fastPa[k]! + (vaLo & 0xfff) - memory.ramBase;
+            } else {
+              const t = fastOpTranslate(cpu, vaLo, vaHi, access, 1 << scale, 0, pcLo, pcHi, retiredBase + n) | 0;
+              if (t === -1) { pcLo = cpu.pcLo; pcHi = cpu.pcHi; stale = true; continue main; }
+              off = t;
+            }
           }
         }
         if ((off & ((1 << scale) - 1)) === 0 && off >= 0 && off <= memory.ramSize - bytes) {

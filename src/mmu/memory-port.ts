@@ -29,9 +29,17 @@ export const enum Access {
   WriteUnprivileged = 4,
 }
 
-/** Fast arrays: 256 pages per (EL, PAN, access type) slot. */
-const FAST_BITS = 8;
-const FAST_MASK = (1 << FAST_BITS) - 1;
+/**
+ * Fast arrays: 256 pages per (EL, PAN, access type) slot. A const enum, so
+ * that the numbers are inlined where they are used (here and in the
+ * interpreter's inline probe), not loaded from a module binding.
+ */
+export const enum FastArray {
+  Bits = 8,
+  Mask = (1 << 8) - 1,
+}
+const FAST_BITS = FastArray.Bits;
+const FAST_MASK = FastArray.Mask;
 /** Slots: EL (2 bits) x PAN (1 bit) x access type (3 bits). */
 const FAST_SLOTS = 4 * 2 * 8;
 /** Epochs live in the tag's low 12 bits (a page address has them zero); 0 never matches. */
@@ -82,11 +90,18 @@ export class MemoryPort {
   /** The stage-1/stage-2 translation unit; undefined until src/mmu installs one. */
   mmu: TranslationUnit | undefined = undefined;
 
-  /** Fast arrays: tag = VA page bits [31:12] | epoch, VA bits [63:32], and the PA of the page. */
-  private readonly fastTagLo = new Int32Array(FAST_SLOTS << FAST_BITS);
-  private readonly fastTagHi = new Int32Array(FAST_SLOTS << FAST_BITS);
-  private readonly fastPa = new Float64Array(FAST_SLOTS << FAST_BITS);
-  private epoch = 1;
+  /**
+   * Fast arrays: tag = VA page bits [31:12] | epoch, VA bits [63:32], and the
+   * PA of the page, at index
+   * ((((EL << 1) | PAN) << 3 | access) << FAST_BITS) | (VA[19:12] & FAST_MASK).
+   * Read-only outside this class: the interpreter's inline loads and stores
+   * probe them (src/cpu/interpreter.ts) as translate() does.
+   */
+  readonly fastTagLo = new Int32Array(FAST_SLOTS << FAST_BITS);
+  readonly fastTagHi = new Int32Array(FAST_SLOTS << FAST_BITS);
+  readonly fastPa = new Float64Array(FAST_SLOTS << FAST_BITS);
+  /** The current epoch (read-only outside this class): a tag with another one never matches. */
+  epoch = 1;
 
   /**
    * ISS[24:14] (ISV, SAS, SSE, SRT, SF, AR) of the load/store being executed,
@@ -155,6 +170,20 @@ export class MemoryPort {
   }
 
   private readonly missPa = new Float64Array(1);
+
+  /**
+   * translate() after a fast-array miss, for the interpreter's inline loads
+   * and stores (which probe the fast arrays themselves): the access's offset
+   * in the RAM fast window (PA - memory.ramBase), -1 when a fault was taken
+   * (or a stop requested), -2 when the PA is outside the window. A small
+   * integer, so nothing is boxed across the call.
+   */
+  translateMissToRamOffset(vaLo: number, vaHi: number, access: Access, size: number): number {
+    if (!this.translateMiss(vaLo, vaHi, access, size)) return -1;
+    const m = this.memory;
+    const off = this.missPa[0]! - m.ramBase;
+    return off >= 0 && off < m.ramSize ? off : -2;
+  }
 
   /** Fast-array miss: the translation unit, or the MMU-off behaviour without one; PA in missPa[0]. */
   private translateMiss(vaLo: number, vaHi: number, access: Access, size: number): boolean {

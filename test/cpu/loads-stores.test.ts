@@ -846,6 +846,69 @@ describe('with the EL2 MMU on (stage 1, identity map, Normal memory)', () => {
     expect(hex(x(on, 18))).toBe(hex(x1 >> 48n));
   });
 
+  it('a page mapped to a device: the fast ops find the PA outside RAM and run the handler', () => {
+    const m = machine(`
+      movz x0, #0x8000, lsl #16     // VA 0x80000000: the PL011's page
+      ldr w1, [x0, #0xfe0]          // UARTPeriphID0 (a fast-array miss)
+      ldr w2, [x0, #0xff0]          // UARTPCellID0 (a fast-array hit)
+      add x5, x0, #0xfe0
+      ldp w3, w4, [x5]              // PeriphID0, PeriphID1
+    `);
+    mmuOn(m, (t) => t.map(0x80000000n, 0x09000000n, 3, S1_DEFAULT));
+    expect(m.execute()).toBeUndefined();
+    expect([x(m, 1), x(m, 2), x(m, 3), x(m, 4)]).toEqual([0x11n, 0x0dn, 0x11n, 0x10n]);
+  });
+
+  it('RAM above 2 GiB (PAs beyond a small integer) through the inline fast path', () => {
+    // EL2 identity-maps the 1 GiB at 0x8000_0000 with one block, then loads and stores through it.
+    const base = 0x80080000n;
+    const src = `
+      mov x0, #0xff
+      msr mair_el2, x0
+      ldr x0, =0x80843519           // T0SZ 25, 4 KiB granule, 44-bit PA
+      msr tcr_el2, x0
+      adr x0, l1
+      msr ttbr0_el2, x0
+      isb
+      mrs x0, sctlr_el2
+      orr x0, x0, #1
+      msr sctlr_el2, x0
+      isb
+      adr x4, buf
+      ldr x1, =0x8182838485868788
+      str x1, [x4]
+      ldr x2, [x4]
+      ldrsw x3, [x4, #4]
+      stp x1, x2, [x4, #16]!
+      ldp x5, x6, [x4], #8
+      strh w1, [x4, #2]
+      ldrh w7, [x4, #2]
+    done: b done
+      .balign 64
+    buf: .fill 8, 8, 0
+      .balign 4096
+    l1: .quad 0, 0, 0x80000701, 0   // L1[2]: the 1 GiB block at 0x8000_0000, Normal, AF
+    `;
+    const r = assemble(src, { file: 't.s' });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const img = linkFlat(r, base);
+    const vm = createVirtMachine({ ramSize: 2 * 1024 * 1024 * 1024 });
+    vm.memory.writeBytes(Number(base), img.bytes);
+    expect(vm.memory.setFastWindow(Number(base))).toBe(true);
+    expect(vm.memory.ramBase).toBe(0x80000000);
+    const cpu = new Cpu(vm.memory, CORTEX_A57);
+    cpu.setPc(base);
+    run(cpu, 1000);
+    expect(cpu.getPc()).toBe(img.symbols.get('done'));
+    const buf = img.symbols.get('buf')!;
+    expect(hex(cpu.getX(2))).toBe('0x8182838485868788');
+    expect(hex(cpu.getX(3))).toBe('0xffffffff81828384');
+    expect([hex(cpu.getX(5)), hex(cpu.getX(6))]).toEqual(['0x8182838485868788', '0x8182838485868788']);
+    expect(hex(cpu.getX(4))).toBe(hex(buf + 24n));
+    expect(cpu.getX(7)).toBe(0x8788n);
+    expect(vm.memory.read32(Number(buf + 26n)) & 0xffff).toBe(0x8788);
+  });
+
   it('a store to a read-only page is a permission fault with FAR and WnR, and no instruction syndrome (stage 1)', () => {
     const m = machine(`
       movz x0, #0x8000, lsl #16     // VA 0x80000000: buf's page, read-only

@@ -129,11 +129,13 @@ export function codePageStore(cpu: Cpu, pa: number, size: number): boolean {
 }
 
 /**
- * Translation for a FAST load/store op when the regime translates: records
- * what a fault needs (the instruction's PC, the retired count, the
- * instruction syndrome) and calls port.translate. Returns the PA, or -1 when
- * an exception was taken or a stop requested; cpu.pcLo/pcHi then say where
- * to continue.
+ * Translation for a FAST load/store op when the regime translates and the
+ * inline fast-array probe missed: records what a fault needs (the
+ * instruction's PC, the retired count, the instruction syndrome) and
+ * translates through the port. Returns the access's offset in the RAM fast
+ * window, -2 when the PA is outside it (the handler then does the access),
+ * or -1 when an exception was taken or a stop requested; cpu.pcLo/pcHi then
+ * say where to continue. A small integer, so the call boxes nothing.
  */
 export function fastOpTranslate(
   cpu: Cpu, vaLo: number, vaHi: number, access: Access, size: number, syndrome: number, pcLo: number, pcHi: number, retired: number,
@@ -143,9 +145,9 @@ export function fastOpTranslate(
   cpu.retired = retired;
   const port = cpu.port;
   port.accessSyndrome = syndrome;
-  const pa = port.translate(vaLo, vaHi, access, size);
+  const off = port.translateMissToRamOffset(vaLo, vaHi, access, size);
   port.accessSyndrome = 0;
-  return pa;
+  return off;
 }
 
 /**
