@@ -29,10 +29,10 @@ import {
   describeAttribute, describeShareability, effectiveShareability, isDevice, SH_NON, SH_OUTER,
 } from './attributes.js';
 import { decodeStage1Range, decodeStage2, decodeTg0, decodeTg1, Stage1Regime } from './regime.js';
-import { CONTEXT_EL10, CONTEXT_EL2, CONTEXT_STAGE2, GLOBAL, NO_LEVEL, TranslationCache } from './tlb.js';
+import { TlbKey, TranslationCache } from './tlb.js';
 import { loadStoreSyndrome } from './syndrome.js';
 import {
-  bitsAbove, combinePermissions, FaultType, faultStatusCode, PERM_ALL, permits, Walker,
+  bitsAbove, combinePermissions, FaultType, faultStatusCode, Perm, permits, Walker,
 } from './walk.js';
 
 const R = {
@@ -100,7 +100,7 @@ export class Mmu implements TranslationUnit {
   private hcrTge = false;
   /** VTTBR_EL2.VMID, tagging EL1&0 and stage-2 TLB entries. */
   vmid = 0;
-  private contextEl10 = CONTEXT_EL10;
+  private contextEl10 = TlbKey.ContextEl10;
   private dirty = true;
   private readonly hasPan: boolean;
   private readonly paBits: number;
@@ -189,8 +189,8 @@ export class Mmu implements TranslationUnit {
       decodeStage2(this.walker.stage2, model, vtcr, vttbrLo, vttbrHi);
       const vmid16 = (vtcr & (1 << 19)) !== 0 && model.vmidBits === 16;
       this.vmid = (vttbrHi >>> 16) & (vmid16 ? 0xffff : 0xff);
-      this.contextEl10 = CONTEXT_EL10 | this.vmid;
-      this.walker.stage2Context = CONTEXT_STAGE2 | this.vmid;
+      this.contextEl10 = TlbKey.ContextEl10 | this.vmid;
+      this.walker.stage2Context = TlbKey.ContextStage2 | this.vmid;
     }
   }
 
@@ -315,14 +315,14 @@ export class Mmu implements TranslationUnit {
     if (bitsAbove(vaLo, hi, p.inputBits)) return this.setFault(FaultType.Translation);
     const pageLo = vaLo & ~0xfff;
     const tlb = this.tlb;
-    const e = tlb.find(pageLo, hi, CONTEXT_EL2, GLOBAL);
+    const e = tlb.find(pageLo, hi, TlbKey.ContextEl2, TlbKey.Global);
     if (e >= 0 && permits(tlb.info[e]! & 0xff, access, true, false) && !(unaligned && isDevice((tlb.info[e]! >>> 8) & 0xff))) return this.fromTlb(e, vaLo);
     this.walks++;
     const w = this.walker;
     if (!w.walkStage1(r, p, vaLo, hi, access, true, false, unaligned, false, false)) return false;
     if (w.sideEffects) {
-      tlb.insert(pageLo, hi, CONTEXT_EL2, GLOBAL, w.outLo & ~0xfff, w.outHi, 0, -1, w.perm, w.attr, w.sh, w.shift,
-        (NO_LEVEL << 4) | w.level, e);
+      tlb.insert(pageLo, hi, TlbKey.ContextEl2, TlbKey.Global, w.outLo & ~0xfff, w.outHi, 0, -1, w.perm, w.attr, w.sh, w.shift,
+        (TlbKey.NoLevel << 4) | w.level, e);
     }
     this.lastAttr = w.attr;
     this.lastSh = w.sh;
@@ -371,7 +371,7 @@ export class Mmu implements TranslationUnit {
     if (!w.walkStage1(r, p, vaLo, hi, access, privileged, pan, unaligned, s2, el0)) return false;
     let perm = w.perm, attr = w.attr, sh = w.sh, outLo = w.outLo, outHi = w.outHi;
     let midLo = 0, midHi = -1;
-    let level = (NO_LEVEL << 4) | w.level;
+    let level = (TlbKey.NoLevel << 4) | w.level;
     const s1Shift = w.shift, global = w.global;
     if (s2) {
       midLo = outLo & ~0xfff;
@@ -386,7 +386,7 @@ export class Mmu implements TranslationUnit {
       level = (w.s2Level << 4) | (level & 0xf);
     }
     if (w.sideEffects) {
-      tlb.insert(pageLo, hi, context, global ? GLOBAL : r.asid, outLo & ~0xfff, outHi, midLo, midHi, perm, attr, sh, s1Shift, level, e);
+      tlb.insert(pageLo, hi, context, global ? TlbKey.Global : r.asid, outLo & ~0xfff, outHi, midLo, midHi, perm, attr, sh, s1Shift, level, e);
     }
     this.lastAttr = attr;
     this.lastSh = sh;
@@ -503,8 +503,8 @@ export class Mmu implements TranslationUnit {
         sh: this.walkSh, shareability: describeShareability(this.walkSh), perm: this.walkPerm,
       };
       if (this.walkIpaValid) info.ipa = big(this.walkIpaLo, this.walkIpaHi);
-      if (this.walkLevel !== NO_LEVEL) info.level = this.walkLevel;
-      if (this.walkS2Level !== NO_LEVEL) info.stage2Level = this.walkS2Level;
+      if (this.walkLevel !== TlbKey.NoLevel) info.level = this.walkLevel;
+      if (this.walkS2Level !== TlbKey.NoLevel) info.stage2Level = this.walkS2Level;
       this.probeResult = info;
       return 0;
     } finally {
@@ -521,8 +521,8 @@ export class Mmu implements TranslationUnit {
   private walkAttr = 0;
   private walkSh = 0;
   private walkPerm = 0;
-  private walkLevel = NO_LEVEL;
-  private walkS2Level = NO_LEVEL;
+  private walkLevel = TlbKey.NoLevel;
+  private walkS2Level = TlbKey.NoLevel;
 
   /**
    * A translation by walking the tables without the main TLB (AT, tools):
@@ -541,8 +541,8 @@ export class Mmu implements TranslationUnit {
     const upper = r.twoRanges && (vaHi & 0x00800000) !== 0;
     const p = upper ? r.upper : r.lower;
     this.walkIpaValid = false;
-    this.walkLevel = NO_LEVEL;
-    this.walkS2Level = NO_LEVEL;
+    this.walkLevel = TlbKey.NoLevel;
+    this.walkS2Level = TlbKey.NoLevel;
     let outLo: number, outHi: number, attr: number, sh: number, perm: number;
     if (!r.enabled || (el0 && this.hcrTge && r === this.el10)) {
       const hi = p.tbi ? vaHi & 0x00ffffff : vaHi;
@@ -551,7 +551,7 @@ export class Mmu implements TranslationUnit {
       outHi = hi;
       attr = this.disabledAttr(r, isData);
       sh = SH_OUTER;
-      perm = PERM_ALL;
+      perm = Perm.All;
     } else {
       let hi: number;
       if (r.twoRanges) {
@@ -650,24 +650,24 @@ export class Mmu implements TranslationUnit {
     const asid = this.el10.asid16 ? xtHi >>> 16 : (xtHi >>> 16) & 0xff;
     switch (name) {
       case 'alle2':
-        tlb.invalidateContext(CONTEXT_EL2, -1);
+        tlb.invalidateContext(TlbKey.ContextEl2, -1);
         break;
       case 'vae2': case 'vale2':
-        tlb.invalidateAddress(CONTEXT_EL2, addrLo, vaHi, 24, GLOBAL);
+        tlb.invalidateAddress(TlbKey.ContextEl2, addrLo, vaHi, 24, TlbKey.Global);
         break;
       case 'alle1':
-        tlb.invalidateContext(CONTEXT_EL10, -1);
-        s2.invalidateContext(CONTEXT_STAGE2, -1);
+        tlb.invalidateContext(TlbKey.ContextEl10, -1);
+        s2.invalidateContext(TlbKey.ContextStage2, -1);
         break;
       case 'vmalle1':
-        tlb.invalidateContext(CONTEXT_EL10, this.vmid);
+        tlb.invalidateContext(TlbKey.ContextEl10, this.vmid);
         break;
       case 'vmalls12e1':
-        tlb.invalidateContext(CONTEXT_EL10, this.vmid);
-        s2.invalidateContext(CONTEXT_STAGE2, this.vmid);
+        tlb.invalidateContext(TlbKey.ContextEl10, this.vmid);
+        s2.invalidateContext(TlbKey.ContextStage2, this.vmid);
         break;
       case 'ipas2e1': case 'ipas2le1':
-        s2.invalidateAddress(CONTEXT_STAGE2 | this.vmid, addrLo, ipaHi, 16, GLOBAL);
+        s2.invalidateAddress(TlbKey.ContextStage2 | this.vmid, addrLo, ipaHi, 16, TlbKey.Global);
         break;
       case 'vae1': case 'vale1':
         tlb.invalidateAddress(el10, addrLo, vaHi, 24, asid);
@@ -676,19 +676,19 @@ export class Mmu implements TranslationUnit {
         tlb.invalidateAsid(el10, asid);
         break;
       case 'vaae1': case 'vaale1':
-        tlb.invalidateAddress(el10, addrLo, vaHi, 24, GLOBAL);
+        tlb.invalidateAddress(el10, addrLo, vaHi, 24, TlbKey.Global);
         break;
       case 'rvae1': case 'rvale1': case 'rvaae1': case 'rvaale1': case 'rvae2': case 'rvale2': case 'ripas2e1': case 'ripas2le1': {
         const range = rangeOperand(xtLo, xtHi);
         if (name === 'ripas2e1' || name === 'ripas2le1') {
-          if (range) s2.invalidateRange(CONTEXT_STAGE2 | this.vmid, range.start, range.end, 16, GLOBAL);
-          else s2.invalidateContext(CONTEXT_STAGE2, this.vmid);
+          if (range) s2.invalidateRange(TlbKey.ContextStage2 | this.vmid, range.start, range.end, 16, TlbKey.Global);
+          else s2.invalidateContext(TlbKey.ContextStage2, this.vmid);
         } else {
-          const context = name.endsWith('2') ? CONTEXT_EL2 : el10;
-          const byAsid = name === 'rvae1' || name === 'rvale1' ? asid : GLOBAL;
+          const context = name.endsWith('2') ? TlbKey.ContextEl2 : el10;
+          const byAsid = name === 'rvae1' || name === 'rvale1' ? asid : TlbKey.Global;
           if (range) tlb.invalidateRange(context, range.start, range.end, 16, byAsid);
-          else if (context === CONTEXT_EL2) tlb.invalidateContext(CONTEXT_EL2, -1);
-          else tlb.invalidateContext(CONTEXT_EL10, this.vmid);
+          else if (context === TlbKey.ContextEl2) tlb.invalidateContext(TlbKey.ContextEl2, -1);
+          else tlb.invalidateContext(TlbKey.ContextEl10, this.vmid);
         }
         break;
       }

@@ -18,16 +18,23 @@
  * Context keys: bits [17:16] = kind (1 = EL2 regime, 2 = EL1&0 regime,
  * 3 = stage 2), bits [15:0] = VMID (0 for EL2). 0 marks a free entry.
  */
-export const CONTEXT_EL2 = 1 << 16;
-export const CONTEXT_EL10 = 2 << 16;
-export const CONTEXT_STAGE2 = 3 << 16;
-export const CONTEXT_KIND_MASK = 3 << 16;
-
-/** ASID value of global entries (match any ASID). */
-export const GLOBAL = -1;
-
-/** Levels packed in `level`: stage-1 level in bits [3:0], stage-2 level in bits [7:4]; 0xf = that stage did not translate. */
-export const NO_LEVEL = 0xf;
+export const enum TlbKey {
+  ContextEl2 = 1 << 16,
+  ContextEl10 = 2 << 16,
+  ContextStage2 = 3 << 16,
+  ContextKindMask = 3 << 16,
+  /** ASID value of global entries (match any ASID). */
+  Global = -1,
+  /** Levels packed in `level`: stage-1 level in bits [3:0], stage-2 level in bits [7:4]; 0xf = that stage did not translate. */
+  NoLevel = 0xf,
+}
+// (a const enum: the values are inlined where used, where an exported const is loaded from its module binding)
+export const CONTEXT_EL2 = TlbKey.ContextEl2;
+export const CONTEXT_EL10 = TlbKey.ContextEl10;
+export const CONTEXT_STAGE2 = TlbKey.ContextStage2;
+export const CONTEXT_KIND_MASK = TlbKey.ContextKindMask;
+export const GLOBAL = TlbKey.Global;
+export const NO_LEVEL = TlbKey.NoLevel;
 
 export class TranslationCache {
   readonly sets: number;
@@ -35,7 +42,7 @@ export class TranslationCache {
   /**
    * The tags, four ints per entry so that a set's probe reads one cache line:
    * [TAG_LO] page address bits [31:12] (low 12 bits zero), [TAG_HI] bits
-   * [63:32], [TAG_CONTEXT] context key (0 = free), [TAG_ASID] ASID or GLOBAL.
+   * [63:32], [TAG_CONTEXT] context key (0 = free), [TAG_ASID] ASID or TlbKey.Global.
    */
   readonly tags: Int32Array;
   /**
@@ -98,7 +105,7 @@ export class TranslationCache {
     for (let e = base, t = base << 2, end = base + this.ways; e < end; e++, t += 4) {
       if (tags[t] === pageLo && tags[t + 1] === pageHi && tags[t + 2] === context) {
         const a = tags[t + 3]!;
-        if (a === GLOBAL || a === asid) return e;
+        if (a === TlbKey.Global || a === asid) return e;
       }
     }
     return ~base;
@@ -171,7 +178,7 @@ export class TranslationCache {
     const tags = this.tags;
     for (let e = 0, t = 2; e < this.info.length; e++, t += 4) {
       const c = tags[t]!;
-      if (c !== 0 && (c & CONTEXT_KIND_MASK) === kind && (vmid < 0 || (c & 0xffff) === vmid)) this.drop(e);
+      if (c !== 0 && (c & TlbKey.ContextKindMask) === kind && (vmid < 0 || (c & 0xffff) === vmid)) this.drop(e);
     }
   }
 
@@ -187,7 +194,7 @@ export class TranslationCache {
    * Removes the entries of `context` whose leaf covers the address
    * (addrLo, addrHi), comparing bits [hiBits+31:12] of the address: TLBI by
    * VA compares VA[55:12] (hiBits 24), by IPA IPA[47:12] (hiBits 16).
-   * `asid` >= 0 limits it to that ASID and global entries; GLOBAL (-1)
+   * `asid` >= 0 limits it to that ASID and global entries; TlbKey.Global (-1)
    * matches every ASID.
    */
   invalidateAddress(context: number, addrLo: number, addrHi: number, hiBits: number, asid: number): void {
@@ -204,7 +211,7 @@ export class TranslationCache {
       const loMask = s >= 32 ? 0 : ~((1 << s) - 1);
       if (((tags[t]! ^ addrLo) & loMask) !== 0 || ((tags[t + 1]! ^ addrHi) & hiMask) !== 0) continue;
       const a = tags[t + 3]!;
-      if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
+      if (asid >= 0 && a !== TlbKey.Global && a !== asid) continue;
       this.drop(e);
     }
   }
@@ -224,7 +231,7 @@ export class TranslationCache {
       const leafStart = key - (key % size);
       if (leafStart + size <= start || leafStart >= end) continue;
       const a = tags[t + 3]!;
-      if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
+      if (asid >= 0 && a !== TlbKey.Global && a !== asid) continue;
       this.drop(e);
     }
   }
@@ -241,7 +248,7 @@ export class TranslationCache {
         if (tags[t + 2] !== context) continue;
         if (tags[t] !== pageLo || ((tags[t + 1]! ^ pageHi) & hiMask) !== 0) continue;
         const a = tags[t + 3]!;
-        if (asid >= 0 && a !== GLOBAL && a !== asid) continue;
+        if (asid >= 0 && a !== TlbKey.Global && a !== asid) continue;
         this.drop(e);
       }
     }

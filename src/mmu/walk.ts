@@ -26,7 +26,7 @@ import { MemoryFault } from '../machine/physical-memory.js';
 import { Access } from './memory-port.js';
 import { isDevice, stage2Attribute } from './attributes.js';
 import { hasXnx, Stage1Regime, TableWalkParams } from './regime.js';
-import { GLOBAL, NO_LEVEL, TranslationCache } from './tlb.js';
+import { TlbKey, TranslationCache } from './tlb.js';
 
 /** Kinds of translation fault, reported in ESR_ELx.{DFSC,IFSC} and PAR_EL1.FST. */
 export const enum FaultType {
@@ -73,19 +73,36 @@ export class FaultRecord {
  * privileged level (EL1, or EL2 for the EL2 regime) and EL0; PAN marks pages
  * EL0 can read, which PSTATE.PAN makes inaccessible to EL1 data accesses.
  */
-export const PERM_R = 1;
-export const PERM_W = 2;
-export const PERM_X = 4;
-export const PERM_UR = 8;
-export const PERM_UW = 16;
-export const PERM_UX = 32;
-export const PERM_PAN = 64;
-export const PERM_ALL = PERM_R | PERM_W | PERM_X | PERM_UR | PERM_UW | PERM_UX;
+export const enum Perm {
+  R = 1,
+  W = 2,
+  X = 4,
+  UR = 8,
+  UW = 16,
+  UX = 32,
+  Pan = 64,
+  All = R | W | X | UR | UW | UX,
+}
 /** Stage-2 permission bits: S2AP read/write, execution at EL1 and at EL0. */
-export const S2_R = 1;
-export const S2_W = 2;
-export const S2_X1 = 4;
-export const S2_X0 = 8;
+export const enum S2Perm {
+  R = 1,
+  W = 2,
+  X1 = 4,
+  X0 = 8,
+}
+// (const enums: the values are inlined where used, where an exported const is loaded from its module binding)
+export const PERM_R = Perm.R;
+export const PERM_W = Perm.W;
+export const PERM_X = Perm.X;
+export const PERM_UR = Perm.UR;
+export const PERM_UW = Perm.UW;
+export const PERM_UX = Perm.UX;
+export const PERM_PAN = Perm.Pan;
+export const PERM_ALL = Perm.All;
+export const S2_R = S2Perm.R;
+export const S2_W = S2Perm.W;
+export const S2_X1 = S2Perm.X1;
+export const S2_X0 = S2Perm.X0;
 
 /** A stage-1 leaf's access-permission bits as walkStage1 gathers them: AP[2], AP[1], UXN/XN, PXN. */
 const S1_AP2 = 8;
@@ -99,15 +116,15 @@ function stage1Permissions(twoRanges: boolean, wxn: boolean, bits: number): numb
   const xn = (bits & S1_XN) !== 0;
   if (!twoRanges) {
     // One privilege level (EL2): AP[1] and PXN are ignored.
-    return PERM_R | (privW ? PERM_W : 0) | (!xn && !(privW && wxn) ? PERM_X : 0);
+    return Perm.R | (privW ? Perm.W : 0) | (!xn && !(privW && wxn) ? Perm.X : 0);
   }
   const userR = (bits & S1_AP1) !== 0;
   const userW = userR && privW;
   const userX = !xn && !(userW && wxn);
   // EL1 never executes what EL0 can write.
   const privX = (bits & S1_PXN) === 0 && !(privW && wxn) && !userW;
-  return PERM_R | (privW ? PERM_W : 0) | (privX ? PERM_X : 0) |
-    (userR ? PERM_UR | PERM_PAN : 0) | (userW ? PERM_UW : 0) | (userX ? PERM_UX : 0);
+  return Perm.R | (privW ? Perm.W : 0) | (privX ? Perm.X : 0) |
+    (userR ? Perm.UR | Perm.Pan : 0) | (userW ? Perm.UW : 0) | (userX ? Perm.UX : 0);
 }
 
 /** stage1Permissions for every input, indexed by (twoRanges << 5) | (wxn << 4) | bits. */
@@ -116,28 +133,28 @@ const STAGE1_PERMISSIONS = Uint8Array.from({ length: 64 }, (_, i) => stage1Permi
 /** Whether stage-1 (or combined) permissions allow an access. */
 export function permits(perm: number, access: Access, privileged: boolean, pan: boolean): boolean {
   if (privileged) {
-    if (access === Access.Fetch) return (perm & PERM_X) !== 0;
-    if (pan && (perm & PERM_PAN) !== 0) return false;
-    return (perm & (access === Access.Write ? PERM_W : PERM_R)) !== 0;
+    if (access === Access.Fetch) return (perm & Perm.X) !== 0;
+    if (pan && (perm & Perm.Pan) !== 0) return false;
+    return (perm & (access === Access.Write ? Perm.W : Perm.R)) !== 0;
   }
-  if (access === Access.Fetch) return (perm & PERM_UX) !== 0;
-  return (perm & (access === Access.Write ? PERM_UW : PERM_UR)) !== 0;
+  if (access === Access.Fetch) return (perm & Perm.UX) !== 0;
+  return (perm & (access === Access.Write ? Perm.UW : Perm.UR)) !== 0;
 }
 
 /** Whether stage-2 permissions allow an access (table walks are reads). */
 export function permitsStage2(perm: number, access: Access, el0: boolean): boolean {
-  if (access === Access.Fetch) return (perm & (el0 ? S2_X0 : S2_X1)) !== 0;
-  return (perm & (access === Access.Write ? S2_W : S2_R)) !== 0;
+  if (access === Access.Fetch) return (perm & (el0 ? S2Perm.X0 : S2Perm.X1)) !== 0;
+  return (perm & (access === Access.Write ? S2Perm.W : S2Perm.R)) !== 0;
 }
 
 /** Stage-2 permissions folded into stage-1 permission bits (the combined TLB entry). */
 export function combinePermissions(s1: number, s2: number): number {
-  if (s2 === (S2_R | S2_W | S2_X1 | S2_X0)) return s1;
+  if (s2 === (S2Perm.R | S2Perm.W | S2Perm.X1 | S2Perm.X0)) return s1;
   let p = s1;
-  if ((s2 & S2_R) === 0) p &= ~(PERM_R | PERM_UR);
-  if ((s2 & S2_W) === 0) p &= ~(PERM_W | PERM_UW);
-  if ((s2 & S2_X1) === 0) p &= ~PERM_X;
-  if ((s2 & S2_X0) === 0) p &= ~PERM_UX;
+  if ((s2 & S2Perm.R) === 0) p &= ~(Perm.R | Perm.UR);
+  if ((s2 & S2Perm.W) === 0) p &= ~(Perm.W | Perm.UW);
+  if ((s2 & S2Perm.X1) === 0) p &= ~Perm.X;
+  if ((s2 & S2Perm.X0) === 0) p &= ~Perm.UX;
   return p;
 }
 
@@ -353,7 +370,7 @@ export class Walker {
     let dLo = 0, dHi = 0, level: number;
     let tableAttrs: number;
     let addrLo: number, tHi: number;
-    let descLo: number, descHi: number, descS2Perm = S2_R | S2_W;
+    let descLo: number, descHi: number, descS2Perm = S2Perm.R | S2Perm.W;
     // Walk cache: the level-3 table for this VA's region, and its PA when stage 2 applies.
     const regionShift = g + stride;
     const regionLo = vaLo & ~((1 << regionShift) - 1);
@@ -503,7 +520,7 @@ export class Walker {
 
     if (newLo !== dLo && this.sideEffects) {
       // The descriptor update is a write by the walk: with stage 2 it needs stage-2 write permission.
-      if (withStage2 && (descS2Perm & S2_W) === 0) {
+      if (withStage2 && (descS2Perm & S2Perm.W) === 0) {
         return this.failStage2(FaultType.Permission, this.s2Level, addrLo, tHi, true);
       }
       if (!this.updateDescriptor(descLo, descHi, newLo)) return this.fail(FaultType.ExternalOnWalk, level);
@@ -542,7 +559,7 @@ export class Walker {
     }
     let e = -1;
     if (tlb !== null) {
-      e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL);
+      e = tlb.find(ipaLo & ~0xfff, ipaHi, this.stage2Context, TlbKey.Global);
       if (e >= 0) {
         const info = tlb.info[e]!;
         const perm = info & 0xff, attr = (info >>> 8) & 0xff;
@@ -641,7 +658,7 @@ export class Walker {
       const xn = this.xnx ? (dHi >>> 21) & 3 : ((dHi >>> 22) & 1) << 1;
       const x1 = xn === 0 || xn === 3;
       const x0 = xn === 0 || xn === 1;
-      const perm = s2ap | (x1 ? S2_X1 : 0) | (x0 ? S2_X0 : 0); // S2AP[0] = read (S2_R), S2AP[1] = write (S2_W)
+      const perm = s2ap | (x1 ? S2Perm.X1 : 0) | (x0 ? S2Perm.X0 : 0); // S2AP[0] = read (S2Perm.R), S2AP[1] = write (S2Perm.W)
       this.s2Perm = perm;
       if (!permitsStage2(perm, forWalk ? Access.Read : access, el0)) {
         return this.failStage2(FaultType.Permission, level, ipaLo, ipaHi, forWalk);
@@ -650,8 +667,8 @@ export class Walker {
         if (!this.updateDescriptor(addrLo, tHi, newLo)) return this.failStage2(FaultType.ExternalOnWalk, level, ipaLo, ipaHi, forWalk);
       }
       if (tlb !== null && this.sideEffects) {
-        tlb.insert(ipaLo & ~0xfff, ipaHi, this.stage2Context, GLOBAL, this.s2OutLo & ~0xfff, this.s2OutHi, 0, -1, perm,
-          attr, this.s2Sh, shift, (level << 4) | NO_LEVEL, e);
+        tlb.insert(ipaLo & ~0xfff, ipaHi, this.stage2Context, TlbKey.Global, this.s2OutLo & ~0xfff, this.s2OutHi, 0, -1, perm,
+          attr, this.s2Sh, shift, (level << 4) | TlbKey.NoLevel, e);
       }
       return true;
     }
