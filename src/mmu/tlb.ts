@@ -142,11 +142,8 @@ export class TranslationCache {
     }
     const t = victim << 2;
     const info = this.info;
-    if (tags[t + 2] !== 0) {
-      // the entry replaced (drop, inline)
-      if (((info[victim]! >>> 18) & 31) > 12) this.pieces--;
-      this.live--;
-    }
+    if (tags[t + 2] === 0) this.live++;
+    else if (((info[victim]! >>> 18) & 31) > 12) this.pieces--; // the entry replaced (drop, inline)
     tags[t] = pageLo;
     tags[t + 1] = pageHi;
     tags[t + 2] = context;
@@ -156,7 +153,6 @@ export class TranslationCache {
     pages[p + 1] = midHi < 0 ? -1 : midHi * 4294967296 + (midLo >>> 0);
     info[victim] = perm | (attr << 8) | (sh << 16) | (shift << 18) | (level << 23);
     if (shift > 12) this.pieces++;
-    this.live++;
     return victim;
   }
 
