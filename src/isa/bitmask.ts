@@ -5,8 +5,13 @@
  * same code without BigInt.
  */
 
-/** Decodes N:immr:imms for a 32- or 64-bit operation; returns false for a reserved encoding. */
-export function decodeBitMask(n: number, immr: number, imms: number, is64: boolean, out: Uint32Array | number[]): boolean {
+/**
+ * Decodes N:immr:imms for a 32- or 64-bit operation; returns false for a reserved encoding.
+ * `allowAllOnes` is DecodeBitMasks' immediate=FALSE (bitfield moves), where an all-ones element is valid.
+ */
+export function decodeBitMask(
+  n: number, immr: number, imms: number, is64: boolean, out: Uint32Array | number[], allowAllOnes = false,
+): boolean {
   // len = index of the highest set bit of N:NOT(imms)
   const combined = (n << 6) | (~imms & 0x3f);
   if (combined === 0) return false;
@@ -17,7 +22,7 @@ export function decodeBitMask(n: number, immr: number, imms: number, is64: boole
   const levels = esize - 1;
   const s = imms & levels;
   const r = immr & levels;
-  if (s === levels) return false; // all-ones element is reserved
+  if (s === levels && !allowAllOnes) return false; // reserved for logical immediates, allowed for bitfields
   // element: (s+1) ones rotated right by r within esize bits
   let lo = 0;
   let hi = 0;

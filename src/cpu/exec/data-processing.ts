@@ -126,37 +126,16 @@ const H_BITFIELD = handler('BITFIELD', (cpu, d, i) => {
   x[rd + 1] = sf ? (topHi & ~thi) | (botHi & thi) : 0;
 });
 
-/** DecodeBitMasks(immN, imms, immr, FALSE) returning wmask and tmask. */
+/** DecodeBitMasks(immN, imms, immr, FALSE) returning wmask and tmask (as lo/hi halves). */
+const bitfieldOut = [0, 0];
 function bitfieldMasks(n: number, imms: number, immr: number, is64bit: boolean): [number, number, number, number] | undefined {
-  const w = [0, 0];
-  if (!decodeBitMask(n, immr, imms, is64bit, w)) {
-    // Bitfield allows the all-ones element that logical immediates reserve: compute directly.
-  }
-  const len = 31 - Math.clz32((n << 6) | (~imms & 0x3f));
-  if (len < 1 || (!is64bit && len > 5)) return undefined;
-  const esize = 1 << len;
-  const levels = esize - 1;
-  const sV = imms & levels, rV = immr & levels;
-  const diff = (sV - rV) & levels;
-  const welem = onesElement(sV + 1, esize, rV);
-  const telem = onesElement(diff + 1, esize, 0);
-  const wm = replicate(welem, esize, is64bit);
-  const tm = replicate(telem, esize, is64bit);
-  return [wm[0], wm[1], tm[0], tm[1]];
-}
-
-function onesElement(ones: number, esize: number, rotate: number): bigint {
-  const emask = (1n << BigInt(esize)) - 1n;
-  const v = ones >= esize ? emask : (1n << BigInt(ones)) - 1n;
-  if (rotate === 0) return v;
-  return ((v >> BigInt(rotate)) | (v << BigInt(esize - rotate))) & emask;
-}
-
-function replicate(elem: bigint, esize: number, is64bit: boolean): [number, number] {
-  let v = 0n;
-  const total = is64bit ? 64 : 32;
-  for (let pos = 0; pos < total; pos += esize) v |= elem << BigInt(pos);
-  return [Number(v & 0xffffffffn) | 0, Number((v >> 32n) & 0xffffffffn) | 0];
+  if (!decodeBitMask(n, immr, imms, is64bit, bitfieldOut, true)) return undefined;
+  const wlo = bitfieldOut[0]! | 0, whi = bitfieldOut[1]! | 0;
+  // tmask: (S - R + 1) ones, unrotated, in an element of the same size (imms keeps its length bits).
+  const levels = (1 << (31 - Math.clz32((n << 6) | (~imms & 0x3f)))) - 1;
+  const diff = ((imms & levels) - (immr & levels)) & levels;
+  decodeBitMask(n, 0, (imms & ~levels) | diff, is64bit, bitfieldOut, true);
+  return [wlo, whi, bitfieldOut[0]! | 0, bitfieldOut[1]! | 0];
 }
 
 registerPredecoder('BITFIELD', (cpu, f, def, out, i) => {
@@ -402,16 +381,40 @@ const H_DP_2SRC = handler('DP_2SRC', (cpu, d, i) => {
     x[rd] = q; x[rd + 1] = 0;
     return;
   }
-  // 64-bit divide: exact with bigint; division is rare enough that this is not a hot path.
-  const a = (BigInt(x[rn + 1]!) << 32n) | BigInt(x[rn]! >>> 0);
-  const b = (BigInt(x[rm + 1]!) << 32n) | BigInt(x[rm]! >>> 0);
-  let q: bigint;
-  if (b === 0n) q = 0n;
-  else if (signed) q = BigInt.asIntN(64, a) / BigInt.asIntN(64, b);
-  else q = BigInt.asUintN(64, a) / BigInt.asUintN(64, b);
-  q = BigInt.asUintN(64, q);
-  x[rd] = Number(q & 0xffffffffn) | 0; x[rd + 1] = Number(q >> 32n) | 0;
+  divide64(x[rn]!, x[rn + 1]!, x[rm]!, x[rm + 1]!, signed);
+  x[rd] = divOut[0]!; x[rd + 1] = divOut[1]!;
 });
+
+/** 64-bit SDIV/UDIV on halves into divOut: quotient rounded toward zero, 0 for a zero divisor. */
+const divOut = new Int32Array(2);
+function divide64(alo: number, ahi: number, blo: number, bhi: number, signed: boolean): void {
+  let negate = false;
+  if (signed) {
+    // |a| and |b| as unsigned 64-bit; INT64_MIN stays 2^63, so INT64_MIN / -1 wraps to INT64_MIN as required.
+    if (ahi < 0) { negate = !negate; ahi = alo === 0 ? -ahi | 0 : ~ahi; alo = -alo | 0; }
+    if (bhi < 0) { negate = !negate; bhi = blo === 0 ? -bhi | 0 : ~bhi; blo = -blo | 0; }
+  }
+  let qlo = 0, qhi = 0;
+  if ((blo | bhi) === 0) { divOut[0] = 0; divOut[1] = 0; return; }
+  if (ahi === 0 && bhi === 0) {
+    qlo = Math.floor((alo >>> 0) / (blo >>> 0)) | 0; // both below 2^32: the double quotient truncates exactly
+  } else {
+    // Restoring long division, one quotient bit per step (rare: kernel code divides little).
+    let rlo = 0, rhi = 0;
+    for (let bit = 63; bit >= 0; bit--) {
+      const carry = rhi >>> 31; // the remainder's bit 64 after the shift (possible when b >= 2^63)
+      rhi = (rhi << 1) | (rlo >>> 31);
+      rlo = (rlo << 1) | (bit >= 32 ? (ahi >>> (bit - 32)) & 1 : (alo >>> bit) & 1);
+      if (carry || (rhi >>> 0) > (bhi >>> 0) || (rhi === bhi && (rlo >>> 0) >= (blo >>> 0))) {
+        rhi = (rhi - bhi - ((rlo >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
+        rlo = (rlo - blo) | 0;
+        if (bit >= 32) qhi |= 1 << (bit - 32); else qlo |= 1 << bit;
+      }
+    }
+  }
+  if (negate) { qhi = qlo === 0 ? -qhi | 0 : ~qhi; qlo = -qlo | 0; }
+  divOut[0] = qlo; divOut[1] = qhi;
+}
 registerPredecoder('DP_2SRC', (_cpu, f, def, out, i) => {
   const opcode = (out[i + 1]! >>> 10) & 0x3f;
   if (!(opcode === 2 || opcode === 3 || (opcode >= 8 && opcode <= 11))) return false;
@@ -419,7 +422,6 @@ registerPredecoder('DP_2SRC', (_cpu, f, def, out, i) => {
 });
 
 // ---- data processing (3 source): multiply-add ------------------------------------------------------------------------
-const M32 = 0xffffffffn;
 const H_DP_3SRC = handler('DP_3SRC', (cpu, d, i) => {
   const x = cpu.x;
   const rd = d[i + 2]!, rn = d[i + 3]!, rm = d[i + 4]!, ra = d[i + 5]!, info = d[i + 6]!;
@@ -460,15 +462,34 @@ const H_DP_3SRC = handler('DP_3SRC', (cpu, d, i) => {
     }
     return;
   }
-  // SMULH/UMULH (the high half of a 128-bit product) via bigint: rare in boot code.
-  const n = (BigInt(x[rn + 1]!) << 32n) | BigInt(x[rn]! >>> 0);
-  const m = (BigInt(x[rm + 1]!) << 32n) | BigInt(x[rm]! >>> 0);
-  const r = op31 === 2
-    ? (BigInt.asIntN(64, n) * BigInt.asIntN(64, m)) >> 64n
-    : (BigInt.asUintN(64, n) * BigInt.asUintN(64, m)) >> 64n; // UMULH
-  const u = BigInt.asUintN(64, r);
-  x[rd] = Number(u & M32) | 0; x[rd + 1] = Number(u >> 32n) | 0;
+  // SMULH/UMULH: the high 64 bits of the 128-bit product.
+  const nlo = x[rn]!, nhi = x[rn + 1]!, mlo = x[rm]!, mhi = x[rm + 1]!;
+  mulHighU64(nlo, nhi, mlo, mhi);
+  let hlo = mulOut[0]!, hhi = mulOut[1]!;
+  if (op31 === 2) {
+    // Signed: the unsigned high half minus each operand where the other is negative (two's complement weights).
+    if (nhi < 0) { hhi = (hhi - mhi - ((hlo >>> 0) < (mlo >>> 0) ? 1 : 0)) | 0; hlo = (hlo - mlo) | 0; }
+    if (mhi < 0) { hhi = (hhi - nhi - ((hlo >>> 0) < (nlo >>> 0) ? 1 : 0)) | 0; hlo = (hlo - nlo) | 0; }
+  }
+  x[rd] = hlo; x[rd + 1] = hhi;
 });
+
+/** High 64 bits of the unsigned 64x64 product into mulOut, by 16-bit limbs (column sums stay below 2^35, exact). */
+const limbA = new Float64Array(4), limbB = new Float64Array(4);
+function mulHighU64(alo: number, ahi: number, blo: number, bhi: number): void {
+  limbA[0] = alo & 0xffff; limbA[1] = alo >>> 16; limbA[2] = ahi & 0xffff; limbA[3] = ahi >>> 16;
+  limbB[0] = blo & 0xffff; limbB[1] = blo >>> 16; limbB[2] = bhi & 0xffff; limbB[3] = bhi >>> 16;
+  let carry = 0, lo = 0, hi = 0;
+  for (let k = 0; k < 7; k++) {
+    let sum = carry;
+    for (let i = k < 4 ? 0 : k - 3; i <= k && i < 4; i++) sum += limbA[i]! * limbB[k - i]!;
+    const limb = sum % 65536;
+    carry = (sum - limb) / 65536;
+    if (k === 4) lo = limb; else if (k === 5) lo |= limb << 16; else if (k === 6) hi = limb;
+  }
+  hi |= carry << 16; // limb 7 is the final carry (below 2^16)
+  mulOut[0] = lo | 0; mulOut[1] = hi | 0;
+}
 
 /** Unsigned 32x32 → 64-bit product in mulOut (lo, hi), from 16-bit limbs: every partial product is exact. */
 const mulOut = new Int32Array(2);
